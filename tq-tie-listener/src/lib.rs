@@ -1,0 +1,1 @@
+//! tq-tie-listener
