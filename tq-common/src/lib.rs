@@ -1,1 +1,19 @@
-//! tq-common: the one shared library of the tq-connectors (see design.md §3).
+//! tq-common: the one shared library of the tq-connectors (design.md §3): the command
+//! line, config options and first-run prompt, logging, state, lock, secrets, HTTP, and
+//! the typed ThreatQ client. A helper two connectors need lives here, once.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod lock;
+pub mod logging;
+pub mod prompt;
+pub mod secret;
+pub mod state;
+pub mod threatq;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(2);
+    std::process::exit(tq_email_alerts::main(std::env::args_os()));
 }

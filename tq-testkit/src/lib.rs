@@ -1,1 +1,8 @@
 //! tq-testkit: fakes of the proprietary systems and launchers for the real test rigs.
+//!
+//! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
+//! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
+//!   fault injection, latency).
+
+pub mod certs;
+pub mod server;

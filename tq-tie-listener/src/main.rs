@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(2);
+    std::process::exit(tq_tie_listener::main(std::env::args_os()));
 }

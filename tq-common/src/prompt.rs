@@ -1,0 +1,267 @@
+//! First run: no config file yet. Ask on a terminal (secrets without echo), or take the
+//! `TQ_*` environment variables when there is no terminal (cron, containers, scripts);
+//! otherwise fail saying both ways. Then write `<dir>/<instance>.ini` (mode 0600,
+//! atomically) with every option and its help, and say where it is.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use crate::config::{self, Opt};
+use crate::{Error, Result};
+
+/// The options asked on first run, in order (the vendor guides' prompt).
+pub const FIRST_RUN_KEYS: &[&str] = &["host", "client_id", "username", "password", "status"];
+
+/// The environment variable that sets an option on first run:
+/// `TQ_<NAME>` for `[threatq]`, `TQ_CONNECTOR_<NAME>` for `[connector]`.
+pub fn env_var(opt: &Opt) -> String {
+    let name = opt.name.to_ascii_uppercase();
+    if opt.section == "threatq" {
+        format!("TQ_{name}")
+    } else {
+        format!("TQ_{}_{name}", opt.section.to_ascii_uppercase())
+    }
+}
+
+fn first_run_opts(options: &[Opt]) -> Vec<&Opt> {
+    FIRST_RUN_KEYS
+        .iter()
+        .filter_map(|k| {
+            options
+                .iter()
+                .find(|o| o.section == "threatq" && o.name == *k)
+        })
+        .collect()
+}
+
+/// Where the first-run values come from.
+pub trait Source {
+    /// Reads one value; `secret` = no echo.
+    fn ask(&mut self, label: &str, secret: bool) -> Result<String>;
+}
+
+/// Asks on the controlling terminal: plain lines on stdin, secrets through rpassword
+/// (echo off on /dev/tty).
+pub struct Terminal;
+
+impl Source for Terminal {
+    fn ask(&mut self, label: &str, secret: bool) -> Result<String> {
+        let prompt = format!("{label}: ");
+        if secret {
+            return rpassword::prompt_password(&prompt)
+                .map_err(|e| Error::usage(format!("cannot read {label} from the terminal: {e}")));
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(prompt.as_bytes());
+        let _ = out.flush();
+        let mut line = String::new();
+        let n = std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::usage(format!("cannot read {label}: {e}")))?;
+        if n == 0 {
+            return Err(Error::usage(format!(
+                "input ended before {label} was given; nothing was written"
+            )));
+        }
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+/// Runs the first-run configuration and writes `file`. `env` is the process environment
+/// (a parameter so tests can pass their own). Returns the message to print.
+pub fn first_run(
+    binary: &str,
+    file: &Path,
+    options: &[Opt],
+    env: &HashMap<String, String>,
+    terminal: Option<&mut dyn Source>,
+) -> Result<String> {
+    let mut values: HashMap<String, String> = HashMap::new();
+    // Any option may come from the environment; each value is validated like the file's.
+    for opt in options {
+        let var = env_var(opt);
+        if let Some(v) = env.get(&var) {
+            config::parse_value(opt, v).map_err(|m| {
+                Error::usage(format!(
+                    "{var} (option [{}] {}): {m}",
+                    opt.section, opt.name
+                ))
+            })?;
+            values.insert(
+                format!("{}.{}", opt.section, opt.name),
+                v.trim().to_string(),
+            );
+        }
+    }
+    let asked = first_run_opts(options);
+    let missing: Vec<&Opt> = asked
+        .iter()
+        .copied()
+        .filter(|o| !values.contains_key(&format!("{}.{}", o.section, o.name)))
+        .collect();
+    if !missing.is_empty() {
+        let Some(term) = terminal else {
+            let vars: Vec<String> = asked.iter().map(|o| env_var(o)).collect();
+            let unset: Vec<String> = missing.iter().map(|o| env_var(o)).collect();
+            return Err(Error::usage(format!(
+                "no config file {} yet. Either run {binary} once on a terminal to be asked for \
+                 the ThreatQ Host, Client ID, E-Mail Address, Password and Status, or set the \
+                 environment variables {} (not set: {}). Nothing was written.",
+                file.display(),
+                vars.join(", "),
+                unset.join(", ")
+            )));
+        };
+        for opt in missing {
+            let value = ask_valid(term, opt)?;
+            values.insert(format!("{}.{}", opt.section, opt.name), value);
+        }
+    }
+    let text = config::render_template(binary, options, &values);
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::usage(format!(
+                "cannot create config directory {}: {e} (check -c/--config)",
+                dir.display()
+            ))
+        })?;
+    }
+    crate::files::write_atomic(file, text.as_bytes(), 0o600).map_err(|e| {
+        Error::usage(format!(
+            "cannot write {}: {e} (check -c/--config)",
+            file.display()
+        ))
+    })?;
+    Ok(format!(
+        "Connector configured. Set information in {}",
+        file.display()
+    ))
+}
+
+fn ask_valid(term: &mut dyn Source, opt: &Opt) -> Result<String> {
+    for _ in 0..3 {
+        let v = term.ask(opt.label, opt.is_secret())?;
+        match config::parse_value(opt, &v) {
+            Ok(_) => return Ok(v.trim().to_string()),
+            Err(m) => eprintln!("{}: {m}", opt.label),
+        }
+    }
+    Err(Error::usage(format!(
+        "no valid {} after three tries; nothing was written",
+        opt.label
+    )))
+}
+
+/// The process environment as a map.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars().collect()
+}
+
+/// True when stdin is a terminal (someone can answer the prompt).
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{all_options, Config};
+    use std::os::unix::fs::PermissionsExt;
+
+    struct Scripted(Vec<&'static str>, Vec<(String, bool)>);
+    impl Source for Scripted {
+        fn ask(&mut self, label: &str, secret: bool) -> Result<String> {
+            self.1.push((label.to_string(), secret));
+            Ok(self.0.remove(0).to_string())
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn no_terminal_and_no_env_fails_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("tq-x.ini");
+        let e = first_run("tq-x", &f, &all_options(&[]), &env(&[]), None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let m = e.to_string();
+        assert!(
+            m.contains("on a terminal") && m.contains("TQ_PASSWORD"),
+            "{m}"
+        );
+        assert!(!f.exists());
+    }
+
+    #[test]
+    fn env_writes_every_option_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("tq-x.ini");
+        let e = env(&[
+            ("TQ_HOST", "tq.local"),
+            ("TQ_CLIENT_ID", "cid-9876"),
+            ("TQ_USERNAME", "a@b.c"),
+            ("TQ_PASSWORD", "pw-5432"),
+            ("TQ_STATUS", "Review"),
+            ("TQ_CONNECTOR_ENABLED", "false"),
+        ]);
+        let msg = first_run("tq-x", &f, &all_options(&[]), &e, None).unwrap();
+        assert_eq!(
+            msg,
+            format!("Connector configured. Set information in {}", f.display())
+        );
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let c = Config::load(&f, &all_options(&[])).unwrap();
+        assert_eq!(c.secret("threatq", "password").expose(), "pw-5432");
+        assert!(!c.bool("connector", "enabled"));
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("tq-x.ini");
+        let e = first_run(
+            "tq-x",
+            &f,
+            &all_options(&[]),
+            &env(&[("TQ_VERIFY_TLS", "maybe")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("TQ_VERIFY_TLS (option [threatq] verify_tls)"),
+            "{e}"
+        );
+        assert!(!f.exists());
+    }
+
+    #[test]
+    fn terminal_asks_the_five_fields_secrets_without_echo() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("tq-x.ini");
+        let mut s = Scripted(vec!["tq", "cid-1", "a@b.c", "pw-1", "Active"], vec![]);
+        first_run("tq-x", &f, &all_options(&[]), &env(&[]), Some(&mut s)).unwrap();
+        let asked: Vec<_> = s.1.iter().map(|(l, sec)| (l.as_str(), *sec)).collect();
+        assert_eq!(
+            asked,
+            [
+                ("ThreatQ Host", false),
+                ("Client ID", true),
+                ("E-Mail Address", false),
+                ("Password", true),
+                ("Status", false)
+            ]
+        );
+        assert!(f.exists());
+    }
+}
