@@ -3,6 +3,8 @@
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
+//! - [`rigs`]: launchers for the real servers (mosquitto, the Python OpenDXL client).
 
 pub mod certs;
+pub mod rigs;
 pub mod server;

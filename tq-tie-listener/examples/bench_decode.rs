@@ -20,7 +20,10 @@ fn sample(name: &str) -> Vec<u8> {
     let body = &text[start..];
     let body = &body[body.find('\n').expect("line") + 1..];
     let end = body.find("\n## ").expect("end of HEX");
-    let hex: String = body[..end].chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let hex: String = body[..end]
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect();
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
@@ -53,7 +56,10 @@ fn main() {
     let mut results = Vec::new();
     for (label, file) in [
         ("v2 sample A", "dxl-tie-repchange-a-eicar-v2.txt"),
-        ("v3 synthetic", "dxl-tie-repchange-a-broker-v3-synthetic.txt"),
+        (
+            "v3 synthetic",
+            "dxl-tie-repchange-a-broker-v3-synthetic.txt",
+        ),
     ] {
         let raw = sample(file);
         let cases: [(&str, Box<dyn FnMut() -> bool>); 3] = [
@@ -90,7 +96,11 @@ fn main() {
                 "{label:<13} {case:<22} {:>12.0} msg/s median  ({} bytes; runs: {})",
                 m,
                 raw.len(),
-                per_run.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" ")
+                per_run
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
             results.push(format!(
                 "{{\"input\":\"{label}\",\"case\":\"{case}\",\"bytes\":{},\"msg_per_s\":{m:.0}}}",

@@ -38,7 +38,7 @@ const PINGRESP: u8 = 13;
 const DISCONNECT: u8 = 14;
 
 /// Quality of service of a subscription or a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum QoS {
     AtMostOnce = 0,
     AtLeastOnce = 1,
