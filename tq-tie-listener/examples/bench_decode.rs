@@ -30,6 +30,8 @@ fn sample(name: &str) -> Vec<u8> {
         .collect()
 }
 
+type Case<'a> = Box<dyn FnMut() -> bool + 'a>;
+
 fn rate(n: usize, f: &mut dyn FnMut() -> bool) -> f64 {
     let t = Instant::now();
     let mut accepted = 0usize;
@@ -62,7 +64,7 @@ fn main() {
         ),
     ] {
         let raw = sample(file);
-        let cases: [(&str, Box<dyn FnMut() -> bool>); 3] = [
+        let cases: [(&str, Case); 3] = [
             (
                 "decode",
                 Box::new(|| dxl::decode(black_box(&raw)).is_ok_and(|m| !m.payload.is_empty())),
