@@ -6,6 +6,7 @@
 //! [`trust_levels`] (the mapping tables).
 
 pub mod dxl;
+pub mod dxlconfig;
 pub mod mqtt;
 pub mod providers;
 pub mod repchange;

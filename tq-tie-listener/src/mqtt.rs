@@ -25,7 +25,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use native_tls::{Certificate, Identity, TlsConnector, TlsStream};
+use openssl::pkey::PKey;
+use openssl::ssl::{
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslStream, SslVerifyMode,
+    SslVersion,
+};
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::X509;
 
 const CONNECT: u8 = 1;
 const CONNACK: u8 = 2;
@@ -120,9 +126,14 @@ fn connack_reason(code: u8) -> &'static str {
 }
 
 /// The TLS side of a client: CA bundle, client certificate and key.
+///
+/// Built on the `openssl` crate directly rather than through `native-tls`: native-tls always
+/// loads the system trust store first (about 0.85 MiB of heap that stays resident) even when
+/// the built-in roots are then disabled, and DXL must trust the broker CA bundle only. It is
+/// the same OpenSSL underneath, with the context options of `openssl::ssl::SslConnector`.
 #[derive(Clone)]
 pub struct ClientTls {
-    connector: TlsConnector,
+    ctx: SslContext,
 }
 
 impl fmt::Debug for ClientTls {
@@ -134,33 +145,64 @@ impl fmt::Debug for ClientTls {
 impl ClientTls {
     /// Builds the TLS settings from PEM text: `ca_bundle` (one or more certificates),
     /// `cert` (the client certificate, optionally followed by its chain) and `key` (PKCS#8,
-    /// or PKCS#1/SEC1 which is converted to PKCS#8 in memory).
+    /// or PKCS#1 RSA / SEC1 EC as older tools write it; all are read in memory). The key text
+    /// never appears in an error.
     pub fn from_pem(ca_bundle: &[u8], cert: &[u8], key: &[u8]) -> Result<ClientTls, Error> {
-        let cas = openssl::x509::X509::stack_from_pem(ca_bundle)
-            .map_err(|e| Error::Identity(format!("CA bundle is not PEM certificates: {e}")))?;
+        let id = Error::Identity;
+        let cas = X509::stack_from_pem(ca_bundle)
+            .map_err(|e| id(format!("CA bundle is not PEM certificates: {e}")))?;
         if cas.is_empty() {
-            return Err(Error::Identity("CA bundle holds no certificate".into()));
+            return Err(id("CA bundle holds no certificate".into()));
         }
-        let key = pkcs8_key(key)?;
-        let identity = Identity::from_pkcs8(cert, &key)
-            .map_err(|e| Error::Identity(format!("client certificate and key: {e}")))?;
-        let mut b = TlsConnector::builder();
-        b.identity(identity)
-            .disable_built_in_roots(true)
-            .danger_accept_invalid_hostnames(true)
-            .min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+        let mut chain = X509::stack_from_pem(cert)
+            .map_err(|e| id(format!("client certificate is not PEM: {e}")))?
+            .into_iter();
+        let leaf = chain
+            .next()
+            .ok_or_else(|| id("client certificate file holds no certificate".into()))?;
+        if has_tag(key, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(id(
+                "the private key is encrypted; provide an unencrypted key".into(),
+            ));
+        }
+        let pkey = PKey::private_key_from_pem(key).map_err(|_| {
+            id("the private key is not a PEM private key (PKCS#8, or PKCS#1 RSA / SEC1 EC)".into())
+        })?;
+        let tls_err = |e: openssl::error::ErrorStack| id(format!("TLS settings: {e}"));
+        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(tls_err)?;
+        let mut opts = SslOptions::ALL
+            | SslOptions::NO_COMPRESSION
+            | SslOptions::NO_SSLV2
+            | SslOptions::NO_SSLV3;
+        opts &= !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS;
+        b.set_options(opts);
+        b.set_mode(
+            SslMode::AUTO_RETRY
+                | SslMode::ACCEPT_MOVING_WRITE_BUFFER
+                | SslMode::ENABLE_PARTIAL_WRITE
+                | SslMode::RELEASE_BUFFERS,
+        );
+        b.set_min_proto_version(Some(SslVersion::TLS1_2))
+            .map_err(tls_err)?;
+        b.set_cipher_list("DEFAULT:!aNULL:!eNULL:!MD5:!3DES:!DES:!RC4:!IDEA:!SEED:!aDSS:!SRP:!PSK")
+            .map_err(tls_err)?;
+        let mut store = X509StoreBuilder::new().map_err(tls_err)?;
         for ca in cas {
-            let der = ca
-                .to_der()
-                .map_err(|e| Error::Identity(format!("CA bundle: {e}")))?;
-            let c = Certificate::from_der(&der)
-                .map_err(|e| Error::Identity(format!("CA bundle: {e}")))?;
-            b.add_root_certificate(c);
+            store.add_cert(ca).map_err(tls_err)?;
         }
-        let connector = b
-            .build()
-            .map_err(|e| Error::Identity(format!("TLS settings: {e}")))?;
-        Ok(ClientTls { connector })
+        b.set_verify_cert_store(store.build()).map_err(tls_err)?;
+        b.set_verify(SslVerifyMode::PEER);
+        b.set_certificate(&leaf)
+            .map_err(|e| id(format!("client certificate: {e}")))?;
+        for c in chain {
+            b.add_extra_chain_cert(c)
+                .map_err(|e| id(format!("client certificate chain: {e}")))?;
+        }
+        b.set_private_key(&pkey)
+            .map_err(|_| id("the private key does not match the client certificate".into()))?;
+        b.check_private_key()
+            .map_err(|_| id("the private key does not match the client certificate".into()))?;
+        Ok(ClientTls { ctx: b.build() })
     }
 
     /// Reads the three PEM files.
@@ -174,26 +216,31 @@ impl ClientTls {
         };
         ClientTls::from_pem(&read(ca_bundle)?, &read(cert)?, &read(key)?)
     }
+
+    /// TLS handshake over `tcp`. The chain is verified against the bundle; the host name is
+    /// not checked (research §2.2); `host` goes into SNI when it is a name.
+    fn connect(&self, host: &str, tcp: TcpStream) -> Result<SslStream<TcpStream>, String> {
+        let mut ssl = Ssl::new(&self.ctx).map_err(|e| e.to_string())?;
+        if host.parse::<std::net::IpAddr>().is_err() {
+            ssl.set_hostname(host).map_err(|e| e.to_string())?;
+        }
+        ssl.connect(tcp).map_err(|e| match e {
+            openssl::ssl::HandshakeError::Failure(mid) => {
+                let verify = mid.ssl().verify_result();
+                if verify == openssl::x509::X509VerifyResult::OK {
+                    mid.error().to_string()
+                } else {
+                    format!("broker certificate not trusted: {}", verify.error_string())
+                }
+            }
+            openssl::ssl::HandshakeError::WouldBlock(_) => "handshake timed out".to_string(),
+            openssl::ssl::HandshakeError::SetupFailure(e) => e.to_string(),
+        })
+    }
 }
 
-/// Returns the key as PKCS#8 PEM. `native_tls::Identity::from_pkcs8` rejects
-/// `BEGIN RSA PRIVATE KEY` (PKCS#1) and `BEGIN EC PRIVATE KEY`; those are converted in memory
-/// (research/crates.md §2.5). The key text never appears in an error.
-pub fn pkcs8_key(key: &[u8]) -> Result<Vec<u8>, Error> {
-    let has = |tag: &[u8]| key.windows(tag.len()).any(|w| w == tag);
-    if has(b"-----BEGIN PRIVATE KEY-----") {
-        return Ok(key.to_vec());
-    }
-    if has(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Err(Error::Identity(
-            "the private key is encrypted; provide an unencrypted key".into(),
-        ));
-    }
-    let pkey = openssl::pkey::PKey::private_key_from_pem(key).map_err(|_| {
-        Error::Identity("the private key is not a PEM RSA/EC private key (PKCS#8 or PKCS#1)".into())
-    })?;
-    pkey.private_key_to_pem_pkcs8()
-        .map_err(|e| Error::Identity(format!("converting the private key to PKCS#8: {e}")))
+fn has_tag(text: &[u8], tag: &[u8]) -> bool {
+    text.windows(tag.len()).any(|w| w == tag)
 }
 
 /// One broker of the DXL broker list.
@@ -328,7 +375,7 @@ type RawPacket = (u8, u8, (usize, usize));
 
 /// One connected broker.
 pub struct Connection {
-    stream: TlsStream<TcpStream>,
+    stream: SslStream<TcpStream>,
     broker: String,
     buf: Vec<u8>,
     start: usize,
@@ -384,12 +431,9 @@ impl Connection {
             .map_err(|e| io_err("setting the read timeout", e))?;
         tcp.set_write_timeout(Some(opts.connect_timeout))
             .map_err(|e| io_err("setting the write timeout", e))?;
-        let stream = tls.connector.connect(addr, tcp).map_err(|e| Error::Tls {
+        let stream = tls.connect(addr, tcp).map_err(|message| Error::Tls {
             broker: broker.clone(),
-            message: match e {
-                native_tls::HandshakeError::Failure(e) => e.to_string(),
-                native_tls::HandshakeError::WouldBlock(_) => "handshake timed out".to_string(),
-            },
+            message,
         })?;
         let mut c = Connection {
             stream,
@@ -776,6 +820,7 @@ impl Connection {
         let _ = self.flush();
         let _ = self.send(&[DISCONNECT << 4, 0], "sending DISCONNECT");
         let _ = self.stream.shutdown();
+        let _ = self.stream.get_ref().shutdown(std::net::Shutdown::Both);
     }
 
     /// The configured poll interval.
@@ -1152,17 +1197,49 @@ mod tests {
         assert_eq!(&a[15..16], "4");
     }
 
-    #[test]
-    fn pkcs1_key_is_converted_and_garbage_is_refused_without_echo() {
+    fn self_signed() -> (Vec<u8>, openssl::rsa::Rsa<openssl::pkey::Private>) {
         let rsa = openssl::rsa::Rsa::generate(2048).expect("rsa");
-        let pkcs1 = rsa.private_key_to_pem().expect("pem");
+        let key = PKey::from_rsa(rsa.clone()).expect("pkey");
+        let mut name = openssl::x509::X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("CN", "t").expect("cn");
+        let name = name.build();
+        let mut b = openssl::x509::X509Builder::new().expect("builder");
+        b.set_version(2).expect("v3");
+        b.set_subject_name(&name).expect("subject");
+        b.set_issuer_name(&name).expect("issuer");
+        b.set_pubkey(&key).expect("pubkey");
+        let day = |d| openssl::asn1::Asn1Time::days_from_now(d).expect("time");
+        b.set_not_before(&day(0)).expect("not before");
+        b.set_not_after(&day(1)).expect("not after");
+        b.sign(&key, openssl::hash::MessageDigest::sha256())
+            .expect("sign");
+        (b.build().to_pem().expect("pem"), rsa)
+    }
+
+    #[test]
+    fn pkcs1_and_pkcs8_keys_load_and_errors_do_not_echo_the_key() {
+        let (cert, rsa) = self_signed();
+        let pkcs1 = rsa.private_key_to_pem().expect("pkcs1");
         assert!(String::from_utf8_lossy(&pkcs1).contains("BEGIN RSA PRIVATE KEY"));
-        let p8 = pkcs8_key(&pkcs1).expect("converts");
-        assert!(String::from_utf8_lossy(&p8).contains("BEGIN PRIVATE KEY"));
-        assert_eq!(pkcs8_key(&p8).expect("kept"), p8);
+        ClientTls::from_pem(&cert, &cert, &pkcs1).expect("PKCS#1 key loads");
+        let pkcs8 = PKey::from_rsa(rsa)
+            .expect("pkey")
+            .private_key_to_pem_pkcs8()
+            .expect("pkcs8");
+        ClientTls::from_pem(&cert, &cert, &pkcs8).expect("PKCS#8 key loads");
         let secret = b"-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END RSA PRIVATE KEY-----\n";
-        let e = pkcs8_key(secret).expect_err("garbage").to_string();
+        let e = ClientTls::from_pem(&cert, &cert, secret)
+            .expect_err("garbage")
+            .to_string();
         assert!(!e.contains("c2VjcmV0"), "{e}");
+        // A valid key that does not belong to the certificate.
+        let (_, other) = self_signed();
+        let other = other.private_key_to_pem().expect("pem");
+        let e = ClientTls::from_pem(&cert, &cert, &other)
+            .expect_err("mismatch")
+            .to_string();
+        assert!(e.contains("does not match"), "{e}");
+        assert!(ClientTls::from_pem(b"", &cert, &pkcs8).is_err());
     }
 
     #[test]

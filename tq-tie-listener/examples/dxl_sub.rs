@@ -1,0 +1,201 @@
+//! Benchmark subscriber, the counterpart of the Python peer's `dxl_sub.py`
+//! (research/peer-bench.md A): connects with an OpenDXL client directory, subscribes to the
+//! TIE file reputation-change topic, and per event decodes the DXL message, parses the JSON
+//! payload and applies the default filter. Used by `examples/bench_mqtt.rs`.
+//!
+//!     dxl_sub CLIENT_DIR N IDLE_S
+//!
+//! With `TQ_SUB_WAIT_GO=1` it reads one line from stdin after subscribing before it reads
+//! from the broker (drain mode: the broker queues the stream meanwhile).
+//!
+//! Prints `SUBSCRIBED <epoch>` once the SUBACK is back, then one JSON line when N events
+//! arrived or nothing came for IDLE_S seconds: received, bad, accepted, rate (events/s from
+//! first to last), cpu_s and per_cpu_s over the same span, VmHWM_kB.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tq_tie_listener::dxl;
+use tq_tie_listener::dxlconfig::DxlClientConfig;
+use tq_tie_listener::mqtt::{self, ClientTls, Event, Options, QoS, Session};
+use tq_tie_listener::repchange::{Filter, RepChange, TOPIC_FILE_REPCHANGE};
+
+fn cpu_s() -> f64 {
+    // utime + stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+/// A kB figure of /proc/self/status (VmHWM, RssAnon, RssFile).
+fn status_kb(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// With `TQ_DUMP_SMAPS=1`: resident kB per mapping path on stderr (where RSS goes).
+fn dump_smaps() {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    let mut per: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut current = String::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.first()
+            .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
+        {
+            current = f.get(5).map_or("[anon]".to_string(), |p| p.to_string());
+        } else if f.first() == Some(&"Rss:") {
+            *per.entry(current.clone()).or_default() +=
+                f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
+    }
+    for (k, v) in per.iter().filter(|(_, v)| **v > 0) {
+        eprintln!("{v:>8} kB  {k}");
+    }
+}
+
+fn epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 4 {
+        eprintln!("usage: dxl_sub CLIENT_DIR N IDLE_S");
+        std::process::exit(2);
+    }
+    let n: u64 = args[2].parse().unwrap_or(50_000);
+    let idle = Duration::from_secs_f64(args[3].parse().unwrap_or(3.0));
+    let cfg = match DxlClientConfig::read_dir(std::path::Path::new(&args[1])) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let tls = match ClientTls::from_files(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key)
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let mut opts = Options::new(cfg.client_id.clone().unwrap_or_else(mqtt::random_client_id));
+    opts.poll_interval = Duration::from_millis(50);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut session = match Session::new(
+        cfg.brokers,
+        &[(TOPIC_FILE_REPCHANGE, QoS::AtMostOnce)],
+        tls,
+        opts,
+        stop,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let wait_go = std::env::var_os("TQ_SUB_WAIT_GO").is_some();
+    let filter = Filter::default();
+    let (mut received, mut bad, mut accepted) = (0u64, 0u64, 0u64);
+    let (mut first, mut last) = (None::<f64>, None::<f64>);
+    let (mut first_i, mut last_i) = (None::<Instant>, None::<Instant>);
+    let (mut cpu0, mut cpu1) = (0.0, 0.0);
+    let started = Instant::now();
+    loop {
+        match session.poll() {
+            Event::Connected { .. } => {
+                println!("SUBSCRIBED {:.6}", epoch());
+                if wait_go {
+                    // Drain mode: the broker queues the whole stream until GO arrives.
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                }
+            }
+            Event::Message(m) => {
+                let ok = dxl::decode(m.payload)
+                    .ok()
+                    .and_then(|d| RepChange::parse(d.payload).ok());
+                match ok {
+                    Some(rc) => {
+                        if filter.accepts(&rc) {
+                            accepted += 1;
+                        }
+                    }
+                    None => bad += 1,
+                }
+                received += 1;
+                let now = Instant::now();
+                if first_i.is_none() {
+                    first_i = Some(now);
+                    first = Some(epoch());
+                    cpu0 = cpu_s();
+                }
+                last_i = Some(now);
+                if received >= n {
+                    cpu1 = cpu_s();
+                    last = Some(epoch());
+                    break;
+                }
+            }
+            Event::Idle => {
+                let quiet = last_i.map_or(started.elapsed() > Duration::from_secs(600), |l| {
+                    l.elapsed() > idle
+                });
+                if quiet {
+                    cpu1 = cpu_s();
+                    break;
+                }
+            }
+            Event::ConnectFailed { error, .. } | Event::Disconnected(error) => {
+                eprintln!("{error}");
+            }
+            Event::Stopped => break,
+        }
+    }
+    let span = match (first_i, last_i) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    if last.is_none() {
+        last = first.map(|f| f + span);
+    }
+    if std::env::var_os("TQ_DUMP_SMAPS").is_some() {
+        dump_smaps();
+    }
+    let cpu = cpu1 - cpu0;
+    let rate = if span > 0.0 {
+        (received.saturating_sub(1)) as f64 / span
+    } else {
+        0.0
+    };
+    let per_cpu = if cpu > 0.0 {
+        (received.saturating_sub(1)) as f64 / cpu
+    } else {
+        0.0
+    };
+    println!(
+        "{{\"received\": {received}, \"bad\": {bad}, \"accepted\": {accepted}, \"first\": {}, \"last\": {}, \"span_s\": {span:.6}, \"rate\": {rate:.1}, \"cpu_s\": {cpu:.3}, \"per_cpu_s\": {per_cpu:.1}, \"VmHWM_kB\": {}, \"RssAnon_kB\": {}, \"RssFile_kB\": {}}}",
+        first.unwrap_or(0.0),
+        last.unwrap_or(0.0),
+        status_kb("VmHWM:"),
+        status_kb("RssAnon:"),
+        status_kb("RssFile:")
+    );
+}

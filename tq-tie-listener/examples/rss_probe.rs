@@ -1,0 +1,47 @@
+//! Where the resident memory of a subscriber goes: prints VmRSS / RssAnon / RssFile after
+//! each setup step. `rss_probe CLIENT_DIR` (an OpenDXL client directory whose broker is up).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use tq_tie_listener::dxlconfig::DxlClientConfig;
+use tq_tie_listener::mqtt::{self, ClientTls, Event, Options, QoS, Session};
+
+fn show(step: &str) {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_string()
+    };
+    println!(
+        "{step:<28} VmRSS {:>6} kB  RssAnon {:>6} kB  RssFile {:>6} kB",
+        get("VmRSS:"),
+        get("RssAnon:"),
+        get("RssFile:")
+    );
+}
+
+fn main() {
+    show("start");
+    let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
+    let cfg = DxlClientConfig::read_dir(std::path::Path::new(&dir)).expect("config");
+    show("config read");
+    let tls = ClientTls::from_files(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key)
+        .expect("tls");
+    show("TLS connector built");
+    let mut s = Session::new(
+        cfg.brokers,
+        &[("/x", QoS::AtMostOnce)],
+        tls,
+        Options::new(mqtt::random_client_id()),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .expect("session");
+    match s.poll() {
+        Event::Connected { .. } => show("connected + subscribed"),
+        other => println!("{other:?}"),
+    }
+}
