@@ -43,6 +43,7 @@ mod render;
 mod reply;
 mod routes;
 mod search;
+pub mod seed;
 mod store;
 mod users;
 mod validate;
@@ -95,6 +96,8 @@ pub struct FakeThreatQBuilder {
     name_filter: bool,
     last_page: LastPage,
     creds: Option<Credentials>,
+    password: Option<String>,
+    client_id: Option<String>,
     cert_dir: Option<PathBuf>,
     frozen: Option<String>,
 }
@@ -161,6 +164,16 @@ impl FakeThreatQBuilder {
         });
         self
     }
+    /// Fixed password (the other credentials stay generated unless set).
+    pub fn password(mut self, password: &str) -> Self {
+        self.password = Some(password.to_string());
+        self
+    }
+    /// Fixed client id (the other credentials stay generated unless set).
+    pub fn client_id(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.to_string());
+        self
+    }
     /// Write the CA certificate (`ca.pem`) into this directory and keep it after the fake
     /// stops (default: a private temporary directory removed on drop).
     pub fn cert_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -180,12 +193,18 @@ impl FakeThreatQBuilder {
 
     /// Starts the fake.
     pub fn try_start(self) -> std::io::Result<FakeThreatQ> {
-        let creds = self.creds.unwrap_or_else(|| Credentials {
+        let mut creds = self.creds.unwrap_or_else(|| Credentials {
             email: "analyst@example.com".into(),
             password: auth::random_secret("tq-pw-"),
             client_id: auth::random_secret("tq-client-"),
             client_secret: auth::random_secret("tq-secret-"),
         });
+        if let Some(p) = self.password {
+            creds.password = p;
+        }
+        if let Some(c) = self.client_id {
+            creds.client_id = c;
+        }
         let mut clock = Clock::default();
         if let Some(t) = &self.frozen {
             clock.freeze(clock::parse(t).expect("freeze_at: YYYY-MM-DD HH:MM:SS"));
@@ -357,6 +376,8 @@ impl FakeThreatQ {
             name_filter: false,
             last_page: LastPage::EmptyObject,
             creds: None,
+            password: None,
+            client_id: None,
             cert_dir: None,
             frozen: None,
         }
