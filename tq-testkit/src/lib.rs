@@ -5,6 +5,8 @@
 //!   fault injection, latency).
 //! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
 
+#![warn(missing_docs)]
+
 pub mod certs;
 pub mod server;
 pub mod threatq;

@@ -191,8 +191,8 @@ pub fn execute(st: &State, req: &Request, coll: &str, hash: &str) -> Reply {
         )
     };
     let mut objs: Vec<&Obj> = if search.collection == def.name {
-        st.store.objects[def.name]
-            .values()
+        st.store
+            .all(def.name)
             .filter(|o| matches(&st.store, o, &search.criteria))
             .collect()
     } else {

@@ -721,10 +721,12 @@ impl FakeThreatQ {
     pub fn indicator_by_value(&self, value: &str) -> Option<Value> {
         let id = {
             let st = self.st();
-            st.store.objects["indicators"]
-                .values()
+            let found = st
+                .store
+                .all("indicators")
                 .find(|o| o.str_field("value") == Some(value))
-                .map(|o| o.id)?
+                .map(|o| o.id);
+            found?
         };
         self.indicator(id)
     }

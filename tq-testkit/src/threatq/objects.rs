@@ -515,8 +515,9 @@ pub fn list(st: &State, req: &Request, coll: &str) -> Reply {
             return Err(bad_request(&format!("Unknown filter {k} on {coll}.")));
         }
     }
-    let mut objs: Vec<&Obj> = st.store.objects[def.name]
-        .values()
+    let mut objs: Vec<&Obj> = st
+        .store
+        .all(def.name)
         .filter(|o| {
             filters.iter().all(|(k, v)| {
                 field_values(&st.store, o, k)
@@ -561,8 +562,9 @@ pub fn query(st: &State, req: &Request, coll: &str) -> Reply {
                 .collect(),
         );
     }
-    let mut objs: Vec<&Obj> = st.store.objects[def.name]
-        .values()
+    let mut objs: Vec<&Obj> = st
+        .store
+        .all(def.name)
         .filter(|o| matches(&st.store, o, criteria) && matches(&st.store, o, filters))
         .collect();
     sort_objs(&st.store, &mut objs, &p.sort);

@@ -25,7 +25,7 @@ pub fn quick(st: &State, req: &Request) -> Reply {
     .min(st.cfg.max_limit);
     let mut out: Vec<Value> = Vec::new();
     for def in COLLECTIONS {
-        for o in st.store.objects[def.name].values() {
+        for o in st.store.all(def.name) {
             let text = if def.name == "attachments" {
                 format!(
                     "{} {}",

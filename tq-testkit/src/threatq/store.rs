@@ -296,6 +296,11 @@ impl Store {
         id
     }
 
+    /// Every object of `coll`, by id (none for an unknown collection).
+    pub fn all(&self, coll: &str) -> impl Iterator<Item = &Obj> {
+        self.objects.get(coll).into_iter().flat_map(|m| m.values())
+    }
+
     /// The object, if it exists.
     pub fn get(&self, coll: &str, id: u64) -> Option<&Obj> {
         self.objects.get(coll).and_then(|m| m.get(&id))
