@@ -202,33 +202,29 @@ fn check_obj(
     enforce_required: bool,
 ) -> Result<(), Response> {
     let label = if path.is_empty() { "body" } else { path };
-    {
-        {
-            let Value::Object(m) = v else {
-                return Err(invalid(
-                    label,
-                    &format!("The {label} field must be an object."),
-                ));
-            };
-            for (k, val) in m {
-                let p = join(path, k);
-                match fields.iter().find(|f| f.name == k) {
-                    Some(f) => check(val, &f.ty, &p)?,
-                    None => match extra(k) {
-                        Some(t) => check(val, &t, &p)?,
-                        None => return Err(invalid(&p, &format!("The {p} field is not allowed."))),
-                    },
-                }
-            }
-            for f in fields.iter().filter(|f| f.required && enforce_required) {
-                if m.get(f.name).is_none_or(Value::is_null) {
-                    let p = join(path, f.name);
-                    return Err(invalid(&p, &format!("The {p} field is required.")));
-                }
-            }
-            Ok(())
+    let Value::Object(m) = v else {
+        return Err(invalid(
+            label,
+            &format!("The {label} field must be an object."),
+        ));
+    };
+    for (k, val) in m {
+        let p = join(path, k);
+        match fields.iter().find(|f| f.name == k) {
+            Some(f) => check(val, &f.ty, &p)?,
+            None => match extra(k) {
+                Some(t) => check(val, &t, &p)?,
+                None => return Err(invalid(&p, &format!("The {p} field is not allowed."))),
+            },
         }
     }
+    for f in fields.iter().filter(|f| f.required && enforce_required) {
+        if m.get(f.name).is_none_or(Value::is_null) {
+            let p = join(path, f.name);
+            return Err(invalid(&p, &format!("The {p} field is required.")));
+        }
+    }
+    Ok(())
 }
 
 /// `a.b`, or `b` when `a` is empty.
