@@ -3,6 +3,10 @@
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
+//! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
+
+#![warn(missing_docs)]
 
 pub mod certs;
 pub mod server;
+pub mod threatq;
