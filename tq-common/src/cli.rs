@@ -9,6 +9,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+/// The `--help` epilogue every connector shows: files, first run, exit codes.
+pub const AFTER_HELP: &str = "\
+Files (in the config directory, named after the instance): <instance>.ini (options; written by
+the first run), <instance>.state.json (last-run state), <instance>.lock (one run at a time).
+First run: asks on a terminal for the ThreatQ Host, Client ID, E-Mail Address, Password and
+Status, or takes TQ_HOST, TQ_CLIENT_ID, TQ_USERNAME, TQ_PASSWORD, TQ_STATUS from the environment.
+Exit status: 0 success (also: disabled, previous run still active), 1 a remote system failed
+after retries, 2 usage or configuration error.";
+
 /// Legacy single-dash long flags every connector accepts.
 pub const COMMON_LEGACY_FLAGS: &[(&str, &str)] = &[("-ll", "--loglocation")];
 

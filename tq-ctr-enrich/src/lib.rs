@@ -19,6 +19,7 @@ pub static SPEC: ConnectorSpec = ConnectorSpec {
 /// Command line.
 #[derive(Parser, Debug)]
 #[command(
+    after_help = tq_common::cli::AFTER_HELP,
     name = "tq-ctr-enrich",
     version,
     about = "Enrich the indicators of a ThreatQ saved search with Cisco Threat Response context \

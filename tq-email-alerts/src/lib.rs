@@ -16,6 +16,7 @@ pub static SPEC: ConnectorSpec = ConnectorSpec {
 /// Command line.
 #[derive(Parser, Debug)]
 #[command(
+    after_help = tq_common::cli::AFTER_HELP,
     name = "tq-email-alerts",
     version,
     about = "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces tq-conn-email-alerts)."

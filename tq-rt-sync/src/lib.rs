@@ -16,6 +16,7 @@ pub static SPEC: ConnectorSpec = ConnectorSpec {
 /// Command line.
 #[derive(Parser, Debug)]
 #[command(
+    after_help = tq_common::cli::AFTER_HELP,
     name = "tq-rt-sync",
     version,
     about = "Synchronise Request Tracker tickets and ThreatQ events (replaces tqRequestTracker)."

@@ -4,7 +4,14 @@
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 //! - [`rigs`]: launchers for the real servers (mosquitto, the Python OpenDXL client).
+//! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
+//! - [`contract`]: the common contract of every connector binary, as test functions
+//!   ([`contract_tests!`] runs them all for one binary).
+
+#![warn(missing_docs)]
 
 pub mod certs;
+pub mod contract;
 pub mod rigs;
 pub mod server;
+pub mod threatq;

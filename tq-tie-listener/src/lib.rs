@@ -28,6 +28,7 @@ pub static SPEC: ConnectorSpec = ConnectorSpec {
 /// Command line.
 #[derive(Parser, Debug)]
 #[command(
+    after_help = tq_common::cli::AFTER_HELP,
     name = "tq-tie-listener",
     version,
     about = "Listen for McAfee TIE reputation changes on the DXL fabric and record them in ThreatQ (replaces tq-conn-mcafee-tie-reputation-change)."

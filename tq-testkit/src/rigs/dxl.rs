@@ -22,9 +22,13 @@ const PUBLISH_SCRIPT: &str = include_str!("dxl_publish.py");
 /// One line of the `[Brokers]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerEntry {
+    /// The broker GUID, `{uuid}`.
     pub guid: String,
+    /// The MQTT/TLS port.
     pub port: u16,
+    /// The host name tried first.
     pub host: String,
+    /// The IP address tried second.
     pub ip: String,
 }
 
@@ -78,10 +82,15 @@ pub enum KeyForm {
 #[derive(Debug)]
 pub struct ClientDir {
     _tmp: Option<TempDir>,
+    /// The directory.
     pub dir: PathBuf,
+    /// `dxlclient.config`.
     pub config: PathBuf,
+    /// `ca-bundle.crt`: the test CA.
     pub ca_bundle: PathBuf,
+    /// `client.crt`.
     pub cert: PathBuf,
+    /// `client.key` (0600).
     pub key: PathBuf,
 }
 
@@ -135,9 +144,13 @@ fn write_private(path: &Path, bytes: &[u8]) {
     f.write_all(bytes).expect("write key file");
 }
 
-/// The Python of the repo's `.venv` (made by `scripts/rigs/install`).
+/// The Python of the rigs' venv: `$TQ_VENV`, else the repo's `.venv` (both made by
+/// `scripts/rigs/install`).
 pub fn venv_python() -> PathBuf {
-    let p = repo_root().join(".venv/bin/python");
+    let venv = std::env::var_os("TQ_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"));
+    let p = venv.join("bin/python");
     if !p.exists() {
         missing(".venv with dxlclient");
     }
@@ -147,8 +160,11 @@ pub fn venv_python() -> PathBuf {
 /// What the publisher reported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishReport {
+    /// Events sent.
     pub sent: u64,
+    /// Seconds from start to connected.
     pub connect_s: f64,
+    /// Seconds spent in `send_event`.
     pub send_s: f64,
 }
 
@@ -205,9 +221,13 @@ pub fn publish(
 /// One provider's reputation in a reputation-change payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rep {
+    /// TIE provider id (1 GTI, 3 Enterprise, 5 ATD).
     pub provider_id: i64,
+    /// `trustLevel` as sent.
     pub trust_level: i64,
+    /// `createDate`, epoch seconds.
     pub create_date: i64,
+    /// Attribute id → value, both text as TIE sends them.
     pub attributes: Vec<(String, String)>,
 }
 
@@ -271,8 +291,11 @@ impl Rep {
 /// The file's hashes, lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileHashes {
+    /// MD5, 32 hex digits.
     pub md5: Option<String>,
+    /// SHA-1, 40 hex digits.
     pub sha1: Option<String>,
+    /// SHA-256, 64 hex digits.
     pub sha256: Option<String>,
 }
 

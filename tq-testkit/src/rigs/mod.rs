@@ -36,6 +36,7 @@ pub struct TempDir {
 }
 
 impl TempDir {
+    /// Creates `<tmp>/<prefix>-<pid>-<n>-<nanos>`.
     pub fn new(prefix: &str) -> TempDir {
         static N: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
@@ -51,6 +52,7 @@ impl TempDir {
         TempDir { path }
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.path
     }

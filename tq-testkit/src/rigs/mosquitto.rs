@@ -25,7 +25,9 @@ pub enum Queue {
 }
 
 #[derive(Debug, Clone)]
+/// How to start the broker.
 pub struct MosquittoOptions {
+    /// The per-client queue for QoS 0 messages.
     pub queue: Queue,
     /// Cap TLS at 1.2 as the OpenDXL broker does (via `OPENSSL_CONF`).
     pub tls12_max: bool,
@@ -95,10 +97,12 @@ impl Mosquitto {
         Mosquitto::start(ca, MosquittoOptions::default())
     }
 
+    /// The TLS listener's port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The broker's temp dir (config, certificates, log).
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
