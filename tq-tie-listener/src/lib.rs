@@ -3,24 +3,35 @@
 //!
 //! Protocol layers with no ThreatQ knowledge: [`mqtt`] (MQTT 3.1.1 over TLS), [`dxl`] (the DXL
 //! message codec), [`repchange`] (the TIE event payload and the filter), [`providers`] and
-//! [`trust_levels`] (the mapping tables).
+//! [`trust_levels`] (the mapping tables), [`dxlconfig`] (OpenDXL client directories).
+//!
+//! The connector: [`options`] (the `[connector]` declarations), [`provision`] (the DXL
+//! certificate through ePO), [`listener`] (the run), [`journal`] (the on-disk queue),
+//! [`writer`] (bulk writes to ThreatQ), [`change`] (an accepted change and the ThreatQ names).
 
+pub mod change;
 pub mod dxl;
 pub mod dxlconfig;
+pub mod journal;
+pub mod listener;
 pub mod mqtt;
+pub mod options;
 pub mod providers;
+pub mod provision;
 pub mod repchange;
 pub mod trust_levels;
+pub mod writer;
 
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
 use tq_common::cli::{CommonArgs, ConnectorArgs};
+use tq_common::Result;
 
 /// The spec of this connector.
 pub static SPEC: ConnectorSpec = ConnectorSpec {
     binary: "tq-tie-listener",
     replaces: "tq-conn-mcafee-tie-reputation-change",
-    options: &[],
+    options: options::OPTIONS,
     legacy_flags: &[],
     state_version: 1,
 };
@@ -67,8 +78,12 @@ impl Connector for TieListener {
         &SPEC
     }
 
-    fn run(_ctx: &Context, _args: &Args) -> tq_common::Result<()> {
-        Err(app::not_implemented(SPEC.binary))
+    fn check(ctx: &Context, args: &Args) -> Vec<(String, Result<String>)> {
+        listener::check(ctx, args.suffix.as_deref())
+    }
+
+    fn run(ctx: &Context, args: &Args) -> Result<()> {
+        listener::run(ctx, args.suffix.as_deref())
     }
 }
 
