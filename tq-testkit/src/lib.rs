@@ -3,6 +3,7 @@
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
+//! - [`epo`]: `FakeEpo`, the OpenDXL provisioning commands of McAfee ePO.
 //! - [`rigs`]: launchers for the real servers (mosquitto, the Python OpenDXL client).
 //! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
 //! - [`contract`]: the common contract of every connector binary, as test functions
@@ -12,6 +13,7 @@
 
 pub mod certs;
 pub mod contract;
+pub mod epo;
 pub mod rigs;
 pub mod server;
 pub mod threatq;

@@ -1,0 +1,698 @@
+//! Acceptance tests of issue 5: the real `tq-tie-listener` binary against a real mosquitto
+//! (TLS, client certificates required), events published by the real Python OpenDXL client,
+//! FakeThreatQ and the fake ePO.
+
+use std::io::Read as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tq_testkit::certs::TestCa;
+use tq_testkit::epo::FakeEpo;
+use tq_testkit::rigs::dxl::{self as rig, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
+use tq_testkit::rigs::mosquitto::Mosquitto;
+use tq_testkit::rigs::TempDir;
+use tq_testkit::server::Fault;
+use tq_testkit::threatq::FakeThreatQ;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tq-tie-listener");
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A config directory with `<instance>.ini`, and the listener process.
+struct Listener {
+    dir: PathBuf,
+    suffix: Option<String>,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+fn config_text(tq: &FakeThreatQ, connector: &[(&str, String)]) -> String {
+    let mut s = format!(
+        "[threatq]\nhost = {}\nclient_id = {}\nusername = {}\npassword = {}\nstatus = Review\nca_file = {}\n\n[connector]\n",
+        tq.url(),
+        tq.client_id(),
+        tq.username(),
+        tq.password(),
+        tq.ca_file().display()
+    );
+    for (k, v) in connector {
+        s.push_str(&format!("{k} = {v}\n"));
+    }
+    s
+}
+
+impl Listener {
+    fn new(dir: &Path, suffix: Option<&str>, config: &str) -> Listener {
+        let instance = match suffix {
+            Some(s) => format!("tq-tie-listener-{s}"),
+            None => "tq-tie-listener".to_string(),
+        };
+        let ini = dir.join(format!("{instance}.ini"));
+        std::fs::write(&ini, config).expect("write ini");
+        std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        Listener {
+            dir: dir.to_path_buf(),
+            log: dir.join(format!("{instance}.console")),
+            suffix: suffix.map(str::to_string),
+            child: None,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("-c")
+            .arg(&self.dir)
+            .args(["-ll", "stdout", "-v", "3"]);
+        if let Some(s) = &self.suffix {
+            c.args(["--suffix", s]);
+        }
+        c.env("TQ_RETRY_BASE_MS", "10");
+        c
+    }
+
+    /// Starts the listener; its console goes to a file (appended across restarts).
+    fn start(&mut self) {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("console file");
+        let err = out.try_clone().expect("clone");
+        let child = self
+            .command()
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start tq-tie-listener");
+        self.child = Some(child);
+    }
+
+    fn console(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the console shows `n` "listening:" lines (n-th (re)connect).
+    fn wait_listening(&mut self, n: usize) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if self.console().matches("listening: connected").count() >= n {
+                return;
+            }
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(st)) = c.try_wait() {
+                    panic!("listener exited ({st}):\n{}", self.console());
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not listening after {WAIT:?}:\n{}",
+                self.console()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("running")
+    }
+
+    /// SIGTERM, then the exit status and how long the exit took.
+    fn terminate(&mut self) -> (ExitStatus, Duration) {
+        let t = Instant::now();
+        let st = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(st.success());
+        let mut child = self.child.take().expect("running");
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return (st, t.elapsed());
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("no exit 10 s after SIGTERM:\n{}", self.console());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until ThreatQ has an indicator with this value.
+fn wait_indicator(tq: &FakeThreatQ, value: &str) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = tq.indicator_by_value(value) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "indicator {value} never reached ThreatQ"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// name → values of the indicator's attribute rows.
+fn attrs(ind: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = ind["attributes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    (
+                        r["name"].as_str().unwrap_or_default().to_string(),
+                        r["value"]
+                            .as_str()
+                            .map_or_else(|| r["value"].to_string(), str::to_string),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn pair(a: &str, b: &str) -> (String, String) {
+    (a.to_string(), b.to_string())
+}
+
+fn sources(ind: &Value) -> Vec<String> {
+    ind["sources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+struct Rig {
+    ca: Arc<TestCa>,
+    broker: Mosquitto,
+    tq: FakeThreatQ,
+    dir: TempDir,
+    publisher: ClientDir,
+    /// The listener's own OpenDXL directory (PKCS#1 key: converted in memory).
+    ours: ClientDir,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let ca = Arc::new(TestCa::new("tie acceptance CA"));
+        let broker = Mosquitto::start_default(&ca);
+        let entry = BrokerEntry::local(broker.port());
+        let publisher = ClientDir::create(
+            &ca,
+            "publisher",
+            std::slice::from_ref(&entry),
+            KeyForm::Pkcs8,
+        );
+        let ours = ClientDir::create(&ca, "tq-tie-listener", &[entry], KeyForm::Pkcs1);
+        Rig {
+            ca,
+            broker,
+            tq: FakeThreatQ::start(),
+            dir: TempDir::new("tq-tie-test"),
+            publisher,
+            ours,
+        }
+    }
+
+    fn listener(&self, suffix: Option<&str>, extra: &[(&str, String)]) -> Listener {
+        let mut opts = vec![("cert_dir", self.ours.dir.display().to_string())];
+        opts.extend(extra.iter().cloned());
+        Listener::new(self.dir.path(), suffix, &config_text(&self.tq, &opts))
+    }
+
+    fn publish(&self, payloads: &[Value]) {
+        let r = rig::publish(&self.publisher, rig::TOPIC_FILE_REPCHANGE, payloads, 1);
+        assert_eq!(r.sent as usize, payloads.len());
+    }
+}
+
+fn enterprise_change(n: u64, trust: i64, prevalence: u64) -> Value {
+    rig::repchange_payload(
+        &FileHashes::numbered(n),
+        &[Rep::enterprise(trust, 1451504331, prevalence)],
+        &[Rep::enterprise(50, 1451504331, prevalence)],
+        1732280400,
+    )
+}
+
+#[test]
+fn known_malicious_becomes_three_indicators_known_trusted_nothing_and_sigterm_exits_0() {
+    let rig = Rig::new();
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    let trusted = rig::repchange_payload(
+        &FileHashes::numbered(99),
+        &[Rep::enterprise(99, 1476902802, 235), Rep::gti(99)],
+        &[Rep::enterprise(0, 1476902802, 235), Rep::gti(99)],
+        1481219581,
+    );
+    rig.publish(&[trusted, rig::sample_a_payload()]);
+    // A malformed message is logged with its topic and size, and skipped.
+    let junk = rig.publisher.dir.join("junk.bin");
+    std::fs::write(&junk, b"\x02\x02\xda\xff").expect("junk");
+    let st = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &rig.broker.port().to_string(),
+            "--insecure",
+        ])
+        .arg("--cafile")
+        .arg(&rig.publisher.ca_bundle)
+        .arg("--cert")
+        .arg(&rig.publisher.cert)
+        .arg("--key")
+        .arg(&rig.publisher.key)
+        .args(["-t", rig::TOPIC_FILE_REPCHANGE, "-f"])
+        .arg(&junk)
+        .status()
+        .expect("mosquitto_pub");
+    assert!(st.success());
+
+    let eicar = FileHashes::eicar();
+    let expected = vec![
+        pair("ATD Trust Level", "Known Malicious"),
+        pair("ENTERPRISE Trust Level", "Known Malicious"),
+        pair("Enterprise Executions (PREVALENCE)", "11"),
+        pair("Enterprise First Execution (FIRST_CONTACT)", "1451504331"),
+        pair("GTI Trust Level", "Known Malicious"),
+    ];
+    for (value, kind) in [
+        (eicar.md5.as_deref(), "MD5"),
+        (eicar.sha1.as_deref(), "SHA-1"),
+        (eicar.sha256.as_deref(), "SHA-256"),
+    ] {
+        let ind = wait_indicator(&rig.tq, value.expect("hash"));
+        assert_eq!(ind["type"]["name"], kind, "{ind}");
+        assert_eq!(ind["status"]["name"], "Review");
+        assert_eq!(sources(&ind), ["McAfee TIE Reputation Change"]);
+        assert_eq!(attrs(&ind), expected, "{kind}");
+    }
+    let deadline = Instant::now() + WAIT;
+    while !l
+        .console()
+        .contains("skipped a message on /mcafee/event/tie/file/repchange/broadcast (4 bytes)")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "malformed message not logged:\n{}",
+            l.console()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (st, took) = l.terminate();
+    assert!(st.success(), "exit {st}:\n{}", l.console());
+    assert!(took < Duration::from_secs(2), "SIGTERM took {took:?}");
+    let trusted = FileHashes::numbered(99);
+    assert!(rig
+        .tq
+        .indicator_by_value(trusted.md5.as_deref().expect("md5"))
+        .is_none());
+    assert_eq!(
+        rig.tq.object_count("indicators"),
+        3,
+        "only sample A's three hashes"
+    );
+    // No secret in the console.
+    assert!(!l.console().contains(rig.tq.password()));
+}
+
+#[test]
+fn attribute_value_change_updates_instead_of_duplicating() {
+    let rig = Rig::new();
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    let md5 = FileHashes::numbered(5).md5.expect("md5");
+    rig.publish(&[enterprise_change(5, 1, 11)]);
+    let ind = wait_indicator(&rig.tq, &md5);
+    assert!(attrs(&ind).contains(&pair("ENTERPRISE Trust Level", "Known Malicious")));
+    // The same change again (a repeat): nothing new.
+    rig.publish(&[enterprise_change(5, 1, 11)]);
+    // Then a real change: level and prevalence change.
+    rig.publish(&[enterprise_change(5, 15, 12)]);
+    let want = vec![
+        pair("ENTERPRISE Trust Level", "Most Likely Malicious"),
+        pair("Enterprise Executions (PREVALENCE)", "12"),
+        pair("Enterprise First Execution (FIRST_CONTACT)", "1451504331"),
+    ];
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = attrs(&rig.tq.indicator_by_value(&md5).expect("indicator"));
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "attributes now {got:?}, want {want:?}\n{}",
+            l.console()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (st, _) = l.terminate();
+    assert!(st.success());
+    // Each hash indicator has exactly the three rows.
+    for h in [FileHashes::numbered(5).sha1, FileHashes::numbered(5).sha256] {
+        let got = attrs(
+            &rig.tq
+                .indicator_by_value(&h.expect("hash"))
+                .expect("indicator"),
+        );
+        assert_eq!(got, want);
+    }
+}
+
+/// Filters per provider and the ATD mapping, with two instances (suffixes) side by side,
+/// each on its own broker, writing into one ThreatQ.
+#[test]
+fn filters_atd_mapping_and_two_suffixed_instances_on_two_brokers() {
+    let rig = Rig::new();
+    let broker2 = Mosquitto::start_default(&rig.ca);
+    let entry2 = BrokerEntry::local(broker2.port());
+    let ours2 = ClientDir::create(
+        &rig.ca,
+        "tq-tie-listener-b",
+        std::slice::from_ref(&entry2),
+        KeyForm::Pkcs8,
+    );
+    let publisher2 = ClientDir::create(&rig.ca, "publisher-b", &[entry2], KeyForm::Pkcs8);
+
+    // Instance "legacy" on broker 1: ATD on the old scale, Enterprise only Known Trusted,
+    // GTI only Known Malicious.
+    let mut a = rig.listener(
+        Some("legacy"),
+        &[
+            ("use_tie_211_mapping", "false".into()),
+            ("enterprise_reputations", "Known Trusted".into()),
+            ("gti_reputations", "Known Malicious".into()),
+        ],
+    );
+    // Instance "tie211" on broker 2: defaults.
+    let mut b = Listener::new(
+        rig.dir.path(),
+        Some("tie211"),
+        &config_text(&rig.tq, &[("cert_dir", ours2.dir.display().to_string())]),
+    );
+    a.start();
+    b.start();
+    a.wait_listening(1);
+    b.wait_listening(1);
+
+    let only = |n: u64, rep: Rep| {
+        rig::repchange_payload(&FileHashes::numbered(n), &[rep], &[], 1732280400)
+    };
+    let events = vec![
+        only(1, Rep::enterprise(99, 1476902802, 3)), // Enterprise Known Trusted
+        only(2, Rep::gti(15)),                       // GTI Most Likely Malicious
+        only(3, Rep::gti(1)),                        // GTI Known Malicious
+        only(4, Rep::atd(4)),                        // ATD scale 4 = Most Likely Malicious
+        only(5, Rep::atd(15)),                       // TIE scale 15 = Most Likely Malicious
+        only(6, Rep::atd(1)), // 1: ATD Might be Trusted / TIE Known Malicious
+    ];
+    rig.publish(&events);
+    let r = rig::publish(&publisher2, rig::TOPIC_FILE_REPCHANGE, &events, 1);
+    assert_eq!(r.sent, 6);
+
+    let md5 = |n: u64| FileHashes::numbered(n).md5.expect("md5");
+    // What each instance accepts, and the attribute it writes.
+    let legacy = [
+        (1, Some(("ENTERPRISE Trust Level -legacy", "Known Trusted"))),
+        (2, None),
+        (3, Some(("GTI Trust Level -legacy", "Known Malicious"))),
+        (
+            4,
+            Some(("ATD Trust Level -legacy", "Most Likely Malicious")),
+        ),
+        (5, None),
+        (6, None),
+    ];
+    let tie211 = [
+        (1, None),
+        (
+            2,
+            Some(("GTI Trust Level -tie211", "Most Likely Malicious")),
+        ),
+        (3, Some(("GTI Trust Level -tie211", "Known Malicious"))),
+        (4, None),
+        (
+            5,
+            Some(("ATD Trust Level -tie211", "Most Likely Malicious")),
+        ),
+        (6, Some(("ATD Trust Level -tie211", "Known Malicious"))),
+    ];
+    // Wait for everything to land, then stop both (SIGTERM flushes).
+    for (n, want) in legacy.iter().chain(tie211.iter()) {
+        if want.is_some() {
+            wait_indicator(&rig.tq, &md5(*n));
+        }
+    }
+    let deadline = Instant::now() + WAIT;
+    'wait: loop {
+        for (n, want) in legacy.iter().chain(tie211.iter()) {
+            if let Some((name, value)) = want {
+                let got = attrs(&rig.tq.indicator_by_value(&md5(*n)).expect("indicator"));
+                if !got.contains(&pair(name, value)) {
+                    assert!(
+                        Instant::now() < deadline,
+                        "file {n}: no {name} = {value} in {got:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue 'wait;
+                }
+            }
+        }
+        break;
+    }
+    assert!(a.terminate().0.success());
+    assert!(b.terminate().0.success());
+    for (n, l_want) in legacy {
+        let t_want = tie211.iter().find(|(m, _)| *m == n).and_then(|(_, w)| *w);
+        let ind = rig.tq.indicator_by_value(&md5(n));
+        match (l_want, t_want) {
+            (None, None) => assert!(ind.is_none(), "file {n} should be filtered out by both"),
+            _ => {
+                let ind = ind.expect("indicator");
+                let got = attrs(&ind);
+                let srcs = sources(&ind);
+                for (suffix, want) in [("legacy", l_want), ("tie211", t_want)] {
+                    let has_source =
+                        srcs.contains(&format!("McAfee TIE Reputation Change {suffix}"));
+                    assert_eq!(
+                        has_source,
+                        want.is_some(),
+                        "file {n} source of {suffix}: {srcs:?}"
+                    );
+                    let ours: Vec<_> = got.iter().filter(|(k, _)| k.ends_with(suffix)).collect();
+                    match want {
+                        Some((name, value)) => assert!(
+                            ours.contains(&&pair(name, value)),
+                            "file {n}: {suffix} wrote {ours:?}"
+                        ),
+                        None => assert!(ours.is_empty(), "file {n}: {suffix} wrote {ours:?}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn provisioning_through_fake_epo_writes_the_files_and_connects() {
+    let rig = Rig::new();
+    let epo = FakeEpo::start(
+        rig.ca.clone(),
+        "admin",
+        "s3cret-epo-pw",
+        vec![BrokerEntry::local(rig.broker.port())],
+    );
+    let config = config_text(
+        &rig.tq,
+        &[
+            ("epo_host", epo.host()),
+            ("dxl_port", epo.port().to_string()),
+            ("epo_username", "admin".into()),
+            ("epo_password", "s3cret-epo-pw".into()),
+        ],
+    );
+    let mut l = Listener::new(rig.dir.path(), None, &config);
+    l.start();
+    l.wait_listening(1);
+    let dxl = rig.dir.path().join("tq-tie-listener.dxl");
+    for f in [
+        "client.key",
+        "client.crt",
+        "ca-bundle.crt",
+        "dxlclient.config",
+    ] {
+        assert!(dxl.join(f).exists(), "{f} missing");
+    }
+    let mode = std::fs::metadata(dxl.join("client.key"))
+        .expect("key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "key mode {mode:o}");
+    assert_eq!(epo.requests().len(), 1);
+    let req = &epo.requests()[0];
+    assert_eq!(req.path, tq_testkit::epo::PROVISION_PATH);
+    assert!(req
+        .query_param("csrString")
+        .is_some_and(|c| c.contains("CERTIFICATE REQUEST")));
+    rig.publish(&[enterprise_change(21, 1, 4)]);
+    wait_indicator(&rig.tq, &FileHashes::numbered(21).md5.expect("md5"));
+    assert!(l.terminate().0.success());
+    // A restart reuses the certificate: no second provisioning.
+    l.start();
+    l.wait_listening(2);
+    assert_eq!(epo.requests().len(), 1);
+    assert!(l.terminate().0.success());
+    assert!(!l.console().contains("s3cret-epo-pw"));
+}
+
+#[test]
+fn wrong_epo_password_exits_1_with_a_clear_message_and_no_password() {
+    let rig = Rig::new();
+    let epo = FakeEpo::start(
+        rig.ca.clone(),
+        "admin",
+        "right-password",
+        vec![BrokerEntry::local(rig.broker.port())],
+    );
+    let config = config_text(
+        &rig.tq,
+        &[
+            ("epo_host", epo.host()),
+            ("dxl_port", epo.port().to_string()),
+            ("epo_username", "admin".into()),
+            ("epo_password", "Wr0ng-Passw0rd".into()),
+        ],
+    );
+    let l = Listener::new(rig.dir.path(), None, &config);
+    let out = l.command().output().expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("refused the credentials"), "{text}");
+    assert!(text.contains("epo_password"), "{text}");
+    assert!(!text.contains("Wr0ng-Passw0rd"), "{text}");
+    assert!(!rig
+        .dir
+        .path()
+        .join("tq-tie-listener.dxl/client.key")
+        .exists());
+}
+
+/// ThreatQ answers 500 for a minute while changes arrive; the listener is then killed with
+/// SIGKILL and started again: every accepted change reaches ThreatQ exactly once.
+#[test]
+fn threatq_down_a_minute_then_sigkill_and_restart_writes_each_change_once() {
+    let outage = Duration::from_secs(
+        std::env::var("TQ_TIE_OUTAGE_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60),
+    );
+    let rig = Rig::new();
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    // First a change that gets through, then the outage.
+    rig.publish(&[enterprise_change(1000, 1, 1)]);
+    wait_indicator(&rig.tq, &FileHashes::numbered(1000).md5.expect("md5"));
+    rig.tq.fail_next(1_000_000, Fault::Status(500));
+    let started = Instant::now();
+    let events: Vec<Value> = (1..=40)
+        .map(|n| enterprise_change(1000 + n, 1, n))
+        .collect();
+    rig.publish(&events[..20]);
+    std::thread::sleep(outage / 2);
+    rig.publish(&events[20..]);
+    let deadline = Instant::now() + WAIT;
+    while !l.console().contains("40 change(s) waiting") {
+        assert!(
+            Instant::now() < deadline,
+            "no 'waiting' report:\n{}",
+            l.console()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(outage.saturating_sub(started.elapsed()));
+    l.kill(); // SIGKILL
+    rig.tq.clear_faults();
+    l.start();
+    for n in 1000..=1040u64 {
+        wait_indicator(&rig.tq, &FileHashes::numbered(n).md5.expect("md5"));
+    }
+    // Let a possible duplicate write land before counting.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(l.terminate().0.success());
+    assert_eq!(rig.tq.object_count("indicators"), 41 * 3);
+    for n in 1000..=1040u64 {
+        let ind = rig
+            .tq
+            .indicator_by_value(&FileHashes::numbered(n).md5.expect("md5"))
+            .expect("ind");
+        let want = vec![
+            pair("ENTERPRISE Trust Level", "Known Malicious"),
+            pair(
+                "Enterprise Executions (PREVALENCE)",
+                &(n - 1000).max(1).to_string(),
+            ),
+            pair("Enterprise First Execution (FIRST_CONTACT)", "1451504331"),
+        ];
+        assert_eq!(attrs(&ind), want, "file {n}");
+    }
+}
+
+/// The broker is killed and restarted three times: the listener reconnects and
+/// resubscribes each time, and what is published after that reaches ThreatQ.
+#[test]
+fn broker_restarted_three_times_listener_resubscribes() {
+    let mut rig = Rig::new();
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    for round in 0..=3u64 {
+        let n = 2000 + round;
+        rig.publish(&[enterprise_change(n, 1, 1)]);
+        wait_indicator(&rig.tq, &FileHashes::numbered(n).md5.expect("md5"));
+        if round < 3 {
+            rig.broker.kill();
+            std::thread::sleep(Duration::from_millis(300));
+            rig.broker.restart();
+            l.wait_listening(round as usize + 2);
+        }
+    }
+    let mut console = String::new();
+    let _ = std::fs::File::open(&l.log).and_then(|mut f| f.read_to_string(&mut console));
+    assert_eq!(console.matches("listening: connected").count(), 4);
+    assert!(l.terminate().0.success());
+}
