@@ -95,6 +95,18 @@ fn tls_of(cfg: &DxlClientConfig) -> Result<ClientTls> {
 pub fn check(ctx: &Context, suffix: Option<&str>) -> Vec<(String, Result<String>)> {
     let outcome = (|| {
         let s = Settings::from_context(ctx, suffix)?;
+        let provisioned = provision::provisioned_dir(&ctx.config_dir, &ctx.instance);
+        if s.cert_dir.is_none()
+            && s.epo.is_none()
+            && !provisioned.join(crate::dxlconfig::CONFIG_FILE).exists()
+        {
+            // A fresh config: nothing to reach yet. The run itself refuses to start so.
+            return Ok(
+                "not configured yet: set [connector] cert_dir, or epo_host with \
+                       epo_username and epo_password, before starting the listener"
+                    .to_string(),
+            );
+        }
         let cfg = s.dxl_client(ctx)?;
         let tls = tls_of(&cfg)?;
         let opts = Options::new(mqtt::random_client_id());
@@ -338,6 +350,13 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
                     );
                 }
                 backoff = Duration::from_secs(1);
+                if stopping {
+                    log::info!(
+                        "final flush: wrote {} file(s) ({} change(s)) before stopping",
+                        o.written + o.unchanged,
+                        batch.changes.len()
+                    );
+                }
                 log::debug!(
                     "wrote {} file(s) ({} indicator(s), {} unchanged, {} row(s) updated)",
                     o.written,

@@ -122,12 +122,17 @@ impl Listener {
 
     /// SIGTERM, then the exit status and how long the exit took.
     fn terminate(&mut self) -> (ExitStatus, Duration) {
-        let t = Instant::now();
         let st = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status()
             .expect("kill -TERM");
         assert!(st.success());
+        self.wait_exit()
+    }
+
+    /// Waits (at most 10 s) for the process to exit; the status and how long it took.
+    fn wait_exit(&mut self) -> (ExitStatus, Duration) {
+        let t = Instant::now();
         let mut child = self.child.take().expect("running");
         loop {
             if let Ok(Some(st)) = child.try_wait() {
@@ -695,4 +700,76 @@ fn broker_restarted_three_times_listener_resubscribes() {
     let _ = std::fs::File::open(&l.log).and_then(|mut f| f.read_to_string(&mut console));
     assert_eq!(console.matches("listening: connected").count(), 4);
     assert!(l.terminate().0.success());
+}
+
+/// SIGTERM while a batch is pending (changes arrive, the 1 s flush has not come yet): the
+/// batch is written and the process exits 0 within 2 s.
+#[test]
+fn sigterm_flushes_the_pending_batch_and_exits_0_within_2s() {
+    let rig = Rig::new();
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    // ThreatQ refuses the batch until SIGTERM comes, so it is still pending then.
+    rig.tq.fail_next_on(
+        "POST /api/indicators/consume",
+        1_000_000,
+        Fault::Status(500),
+    );
+    let events: Vec<Value> = (0..30).map(|n| enterprise_change(3000 + n, 1, 2)).collect();
+    rig.publish(&events);
+    let deadline = Instant::now() + WAIT;
+    while !l.console().contains("30 change(s) waiting") {
+        assert!(
+            Instant::now() < deadline,
+            "batch never pending:\n{}",
+            l.console()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGTERM first, then ThreatQ comes back: only the final flush can write the batch.
+    let (st, took) = {
+        let pid = l.pid().to_string();
+        let kill = Command::new("kill").args(["-TERM", &pid]).status();
+        rig.tq.clear_faults();
+        assert!(kill.expect("kill").success());
+        l.wait_exit()
+    };
+    assert!(st.success(), "exit {st}:\n{}", l.console());
+    assert!(took < Duration::from_secs(2), "exit took {took:?}");
+    let console = l.console();
+    assert!(
+        console.contains("final flush: wrote 30 file(s)"),
+        "{console}"
+    );
+    for n in 3000..3030u64 {
+        assert!(
+            rig.tq
+                .indicator_by_value(&FileHashes::numbered(n).md5.expect("md5"))
+                .is_some(),
+            "file {n} not written before exit:\n{console}"
+        );
+    }
+}
+
+#[test]
+fn check_reaches_threatq_and_the_broker() {
+    let rig = Rig::new();
+    let l = rig.listener(None, &[]);
+    let out = l.command().arg("--check").output().expect("run --check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("DXL fabric") && text.contains("connected to broker"),
+        "{text}"
+    );
+    // With the broker gone the check fails.
+    drop(rig.broker);
+    let out = l.command().arg("--check").output().expect("run --check");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
