@@ -54,6 +54,8 @@ struct Inner {
     dropped: u64,
     /// The head position when the process started (entries before it are "recovered").
     recovered_until: Pos,
+    /// The count a writer in [`Journal::wait_for`] waits for.
+    wake_at: u64,
 }
 
 /// The queue; shared by the listener (appends) and the writer (reads, acknowledges).
@@ -147,6 +149,7 @@ impl Journal {
                 waiting_bytes,
                 dropped: 0,
                 recovered_until: if waiting > 0 { head } else { acked },
+                wake_at: 1,
             }),
         })
     }
@@ -180,8 +183,13 @@ impl Journal {
         g.head.offset += line.len() as u64;
         g.waiting += 1;
         g.waiting_bytes += line.len() as u64;
+        // Wake the writer only when a waiter's threshold may have been reached, not on
+        // every append (a futex call and a context switch per change otherwise).
+        let wake = g.waiting >= g.wake_at;
         drop(g);
-        self.cond.notify_all();
+        if wake {
+            self.cond.notify_all();
+        }
         Ok(true)
     }
 
@@ -197,7 +205,8 @@ impl Journal {
 
     /// Waits until at least `n` entries wait or `timeout` passed; returns the count waiting.
     pub fn wait_for(&self, n: u64, timeout: Duration) -> u64 {
-        let g = self.lock();
+        let mut g = self.lock();
+        g.wake_at = n.max(1);
         let (g, _) = self
             .cond
             .wait_timeout_while(g, timeout, |i| i.waiting < n)
