@@ -72,4 +72,7 @@ fn main() {
         client.consume_indicators(&items).expect("consume");
         show(&format!("consume 500 #{round}"));
     }
+    // tq-sim stops when its stdin closes.
+    drop(child.stdin.take());
+    let _ = child.wait();
 }
