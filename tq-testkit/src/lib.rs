@@ -1,8 +1,10 @@
 //! tq-testkit: fakes of the proprietary systems and launchers for the real test rigs.
 //!
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
+//! - [`ctr`]: the fake Cisco Threat Response API (token and enrich routes).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 
 pub mod certs;
+pub mod ctr;
 pub mod server;
