@@ -1,0 +1,590 @@
+//! One enrichment run: read the saved search, select the changed indicators, enrich them
+//! in CTR batches, write attributes and status back in bulk, read the collection back and
+//! save the state (docs/ctr-enrich.md).
+//!
+//! Crash safety: the state is saved only after the work it covers is in ThreatQ: after
+//! every bulk write (without a read-back: the indicators just written are left unsettled,
+//! so a SIGKILL before the run's end sends them again, and the duplicate check keeps that
+//! harmless) and at the end of the run from a read-back of the collection (exact: our own
+//! writes are settled, changes made by others meanwhile stay pending). A CTR failure in
+//! the middle (429 with a long `Retry-After`, retries exhausted, a refused token) stops the
+//! enrich loop cleanly: what is enriched is written, the state is saved with the rest still
+//! pending, and the run exits 1.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tq_common::app::Context;
+use tq_common::http::{Http, HttpSettings};
+use tq_common::threatq::lookups::Lookup;
+use tq_common::threatq::{
+    Attribute, AttributeWrite, Collection, Indicator, IndicatorUpsert, NameRef, ObjRef,
+    SourceWrite, ThreatQ, BULK_BATCH,
+};
+use tq_common::{Error, Result};
+
+use crate::attributes::{self, SOURCE};
+use crate::ctim::ObserveAnswer;
+use crate::ctr::{CtrClient, CtrSettings, Observable, SYSTEM as CTR};
+use crate::observable_types::{observable_type, observable_value};
+use crate::selection::{next_state, snapshot, Since, Snapshot, State};
+
+/// Rows asked per collection page (the server may send fewer; cursor paging copes).
+pub const COLLECTION_PAGE: usize = 1000;
+
+/// Seconds between progress lines at `-v 2`.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// The saved search to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SavedSearch {
+    /// The data collection hash (`saved_search_hash`).
+    Hash(String),
+    /// The saved search name, looked up in ThreatQ (`saved_search`).
+    Name(String),
+}
+
+impl std::fmt::Display for SavedSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SavedSearch::Hash(h) => write!(f, "collection {h}"),
+            SavedSearch::Name(n) => write!(f, "\"{n}\""),
+        }
+    }
+}
+
+/// What a run needs from the config and the flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The saved search.
+    pub search: SavedSearch,
+    /// Observables per enrich call.
+    pub batch_size: usize,
+    /// The status set on enriched indicators (`[threatq] status`).
+    pub status: String,
+    /// CTR connection.
+    pub ctr: CtrSettings,
+    /// Which indicators to send.
+    pub since: Since,
+}
+
+/// The HTTP client for CTR: the process's CA file and proxy, TLS always verified (the
+/// `[threatq] verify_tls` switch is for a self-signed appliance, not for Cisco's cloud),
+/// and at least 120 s per call (IROH fans each call out to every module).
+pub fn ctr_http(ctx: &Context) -> Result<Http> {
+    let tq = ctx.http.settings();
+    Http::new(HttpSettings {
+        ca_file: tq.ca_file.clone(),
+        verify_tls: true,
+        proxy: tq.proxy.clone(),
+        timeout: tq.timeout.max(Duration::from_secs(120)),
+        ..HttpSettings::default()
+    })
+}
+
+/// One indicator of the collection as read.
+#[derive(Debug, Clone)]
+struct Row {
+    ind: Indicator,
+    type_name: String,
+    /// The row embedded `attributes` (else they are fetched before writing).
+    has_attributes: bool,
+    snap: Snapshot,
+}
+
+/// Reads every page of the collection; types given only by id are named by lookup.
+fn read_collection(tq: &ThreatQ, hash: &str) -> Result<(Vec<Row>, usize)> {
+    let mut pager = tq.collection(Collection::Indicators, hash, COLLECTION_PAGE);
+    let mut rows = Vec::new();
+    let mut pages = 0;
+    while let Some(page) = pager.next_page()? {
+        pages += 1;
+        for raw in page {
+            let has_attributes = raw.get("attributes").is_some_and(Value::is_array);
+            let ind: Indicator = match serde_json::from_value(raw.clone()) {
+                Ok(i) => i,
+                Err(e) => {
+                    log::warn!(
+                        "skipping an unreadable row of the saved search ({e}): {}",
+                        excerpt(&raw)
+                    );
+                    continue;
+                }
+            };
+            let type_name = match (&ind.type_name, ind.type_id) {
+                (Some(n), _) => n.clone(),
+                (None, Some(id)) => tq.lookup_name(Lookup::IndicatorType, id)?,
+                (None, None) => String::new(),
+            };
+            let snap = snapshot(&ind);
+            rows.push(Row {
+                ind,
+                type_name,
+                has_attributes,
+                snap,
+            });
+        }
+        if pages % 20 == 0 {
+            tq_common::logging::progress(
+                "indicators read",
+                rows.len(),
+                pager.total().unwrap_or(rows.len()),
+            );
+        }
+    }
+    Ok((rows, pages))
+}
+
+fn excerpt(v: &Value) -> String {
+    let s = v.to_string();
+    s.chars().take(200).collect()
+}
+
+/// Counters for the summary.
+#[derive(Debug, Default)]
+struct Counts {
+    read: usize,
+    selected: usize,
+    skipped_by_type: BTreeMap<String, usize>,
+    empty_values: usize,
+    observables: usize,
+    sent: usize,
+    enrich_calls: usize,
+    enriched: usize,
+    no_context: usize,
+    attributes_written: usize,
+    attributes_present: usize,
+    status_set: usize,
+    indicators_written: usize,
+    consume_calls: usize,
+}
+
+/// One indicator's pending write.
+struct Write {
+    row: usize,
+    attributes: Vec<AttributeWrite>,
+    status_changes: bool,
+}
+
+/// The run.
+pub struct Run<'a> {
+    ctx: &'a Context,
+    tq: ThreatQ,
+    ctr: CtrClient,
+    settings: Settings,
+}
+
+impl<'a> Run<'a> {
+    /// A run over the context's ThreatQ and a CTR client.
+    pub fn new(ctx: &'a Context, settings: Settings) -> Result<Run<'a>> {
+        let ctr = CtrClient::new(settings.ctr.clone(), ctr_http(ctx)?);
+        Ok(Run {
+            ctx,
+            tq: ctx.threatq(),
+            ctr,
+            settings,
+        })
+    }
+
+    /// The saved search's collection hash.
+    pub fn resolve_hash(&self) -> Result<String> {
+        match &self.settings.search {
+            SavedSearch::Hash(h) => Ok(h.clone()),
+            SavedSearch::Name(n) => self.tq.saved_search_hash(n),
+        }
+    }
+
+    /// The ThreatQ client.
+    pub fn threatq(&self) -> &ThreatQ {
+        &self.tq
+    }
+
+    /// The CTR client.
+    pub fn ctr(&self) -> &CtrClient {
+        &self.ctr
+    }
+
+    fn save(&self, state: &State, hash: &str) -> Result<()> {
+        let mut s = state.clone();
+        s.saved_search_hash = Some(hash.to_string());
+        s.saved_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok();
+        self.ctx.state.save(&s)
+    }
+
+    /// Runs the job.
+    pub fn execute(&self) -> Result<()> {
+        let old: State = self.ctx.state.load()?.unwrap_or_default();
+        let hash = self.resolve_hash()?;
+        if let Some(prev) = old
+            .saved_search_hash
+            .as_deref()
+            .filter(|p| *p != hash.as_str())
+        {
+            log::warn!(
+                "the saved search changed (collection {prev} → {hash}); continuing from the \
+                 last run's time ({}); use --historical to send older indicators",
+                old.cursor.as_deref().unwrap_or("none")
+            );
+        }
+        let (rows, pages) = read_collection(&self.tq, &hash)?;
+        let mut c = Counts {
+            read: rows.len(),
+            ..Counts::default()
+        };
+        log::info!(
+            "saved search {} ({hash}): read {} indicators in {pages} page(s)",
+            self.settings.search,
+            rows.len()
+        );
+        let since = &self.settings.since;
+        let mut selected: Vec<usize> = (0..rows.len())
+            .filter(|&i| old.selects(since, rows[i].ind.id, &rows[i].snap))
+            .collect();
+        selected.sort_by(|&a, &b| {
+            (&rows[a].snap.key, rows[a].ind.id).cmp(&(&rows[b].snap.key, rows[b].ind.id))
+        });
+        c.selected = selected.len();
+        log::info!(
+            "selected {} indicator(s) {}",
+            selected.len(),
+            match (since, &old.cursor) {
+                (Since::Date(d), _) => format!("created or updated since {d} (--historical)"),
+                (Since::LastRun, None) => "(first run: all of them)".to_string(),
+                (Since::LastRun, Some(cur)) => format!("created or updated since {cur}"),
+            }
+        );
+
+        // Type mapping: unsupported types are done at once.
+        let mut done: BTreeSet<i64> = BTreeSet::new();
+        let mut order: Vec<Observable> = Vec::new();
+        let mut by_obs: HashMap<Observable, Vec<usize>> = HashMap::new();
+        for &i in &selected {
+            let r = &rows[i];
+            let Some(kind) = observable_type(&r.type_name) else {
+                let name = if r.type_name.is_empty() {
+                    "(no type)".to_string()
+                } else {
+                    r.type_name.clone()
+                };
+                *c.skipped_by_type.entry(name).or_default() += 1;
+                done.insert(r.ind.id);
+                continue;
+            };
+            let Some(value) = observable_value(kind, &r.ind.value) else {
+                c.empty_values += 1;
+                done.insert(r.ind.id);
+                continue;
+            };
+            let obs = Observable {
+                kind: kind.to_string(),
+                value,
+            };
+            let list = by_obs.entry(obs.clone()).or_default();
+            if list.is_empty() {
+                order.push(obs);
+            }
+            list.push(i);
+        }
+        c.observables = order.len();
+        if !c.skipped_by_type.is_empty() {
+            log::info!(
+                "skipped {} indicator(s) of a type CTR does not know: {}",
+                c.skipped_by_type.values().sum::<usize>(),
+                c.skipped_by_type
+                    .iter()
+                    .map(|(t, n)| format!("{t} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+
+        let mut written: BTreeSet<i64> = BTreeSet::new();
+        let mut stop: Option<Error> = None;
+        if !order.is_empty() {
+            // Before spending any CTR budget: the status must exist, and the CTR client
+            // must get a token (wrong credentials stop here with the state untouched).
+            let status_id = self.tq.status_id(&self.settings.status)?;
+            self.ctr.check_token()?;
+            let mut pending: Vec<Write> = Vec::new();
+            let started = Instant::now();
+            let mut last_progress = Instant::now();
+            let mut module_errors: BTreeMap<String, usize> = BTreeMap::new();
+            for chunk in order.chunks(self.settings.batch_size.max(1)) {
+                let body = match self.ctr.observe(chunk) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        stop = Some(e);
+                        break;
+                    }
+                };
+                c.enrich_calls += 1;
+                c.sent += chunk.len();
+                let answer = ObserveAnswer::parse(&body);
+                for e in &answer.errors {
+                    let n = module_errors.entry(e.module.clone()).or_default();
+                    if *n == 0 {
+                        log::warn!(
+                            "CTR module {} reported {} ({}); its answers are not used",
+                            if e.module.is_empty() { "?" } else { &e.module },
+                            e.kind,
+                            e.text
+                        );
+                    }
+                    *n += 1;
+                }
+                for obs in chunk {
+                    let contexts = answer.contexts(&obs.kind, &obs.value);
+                    for &i in by_obs.get(obs).map(Vec::as_slice).unwrap_or(&[]) {
+                        let r = &rows[i];
+                        if contexts.is_empty() {
+                            c.no_context += 1;
+                            done.insert(r.ind.id);
+                            continue;
+                        }
+                        c.enriched += 1;
+                        let candidates: Vec<(String, String)> =
+                            contexts.iter().flat_map(attributes::from_context).collect();
+                        let fetched;
+                        let existing: &[Attribute] = if r.has_attributes {
+                            &r.ind.attributes
+                        } else {
+                            fetched = self.tq.attributes(&ObjRef::indicator(r.ind.id))?;
+                            &fetched
+                        };
+                        let (new, present) = attributes::new_attributes(existing, &candidates);
+                        c.attributes_present += present;
+                        let status_changes = !(r
+                            .ind
+                            .status_name
+                            .as_deref()
+                            .is_some_and(|s| s.eq_ignore_ascii_case(&self.settings.status))
+                            || r.ind.status_id == Some(status_id));
+                        if new.is_empty() && !status_changes {
+                            done.insert(r.ind.id);
+                            continue;
+                        }
+                        log::debug!(
+                            "indicator {} {}: {} new attribute(s){}",
+                            r.ind.id,
+                            r.ind.value,
+                            new.len(),
+                            if status_changes { ", status" } else { "" }
+                        );
+                        pending.push(Write {
+                            row: i,
+                            attributes: new,
+                            status_changes,
+                        });
+                    }
+                }
+                if pending.len() >= BULK_BATCH {
+                    self.flush(&rows, &mut pending, &mut written, &mut c)
+                        .inspect_err(|_| {
+                            self.save_unconfirmed(&old, &rows, &done, &written, &hash);
+                        })?;
+                    self.save(&unconfirmed_state(&old, &rows, &done, &written), &hash)?;
+                }
+                if last_progress.elapsed() >= PROGRESS_EVERY {
+                    last_progress = Instant::now();
+                    tq_common::logging::progress("observables enriched", c.sent, c.observables);
+                }
+            }
+            if !pending.is_empty() {
+                self.flush(&rows, &mut pending, &mut written, &mut c)
+                    .inspect_err(|_| {
+                        self.save_unconfirmed(&old, &rows, &done, &written, &hash);
+                    })?;
+                self.save(&unconfirmed_state(&old, &rows, &done, &written), &hash)?;
+            }
+            log::info!(
+                "CTR: sent {} of {} observable(s) in {} enrich call(s) ({} token request(s)) in {:.2} s",
+                c.sent,
+                c.observables,
+                c.enrich_calls,
+                self.ctr.token_requests(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+
+        // Read back: our own writes become settled, changes by others stay pending. With
+        // nothing written, the collection as read is the view (a change after the read has
+        // a newer fingerprint or change time, so it is still seen next run).
+        let state = if written.is_empty() {
+            unconfirmed_state(&old, &rows, &done, &written)
+        } else {
+            match read_collection(&self.tq, &hash) {
+                Ok((view, _)) => readback_state(&old, &rows, &view, &done, &written),
+                Err(e) => {
+                    self.save_unconfirmed(&old, &rows, &done, &written, &hash);
+                    return Err(e);
+                }
+            }
+        };
+        self.save(&state, &hash)?;
+        log::info!(
+            "read {} indicator(s), selected {}, skipped by type {}, sent {} observable(s), \
+             enriched {} indicator(s) ({} without context), wrote {} attribute(s) ({} already \
+             present) and set status \"{}\" on {} in {} bulk write(s)",
+            c.read,
+            c.selected,
+            c.skipped_by_type.values().sum::<usize>(),
+            c.sent,
+            c.enriched,
+            c.no_context,
+            c.attributes_written,
+            c.attributes_present,
+            self.settings.status,
+            c.status_set,
+            c.consume_calls
+        );
+        match stop {
+            None => Ok(()),
+            Some(e) => Err(stopped(e, &c)),
+        }
+    }
+
+    /// Writes the pending attributes and statuses in one bulk consume.
+    fn flush(
+        &self,
+        rows: &[Row],
+        pending: &mut Vec<Write>,
+        written: &mut BTreeSet<i64>,
+        c: &mut Counts,
+    ) -> Result<()> {
+        let items: Vec<IndicatorUpsert> = pending
+            .iter()
+            .map(|w| {
+                let r = &rows[w.row];
+                let mut u = IndicatorUpsert::new(r.ind.value.clone(), r.type_name.clone());
+                u.status = Some(NameRef::new(self.settings.status.clone()));
+                u.sources = vec![SourceWrite {
+                    name: SOURCE.to_string(),
+                }];
+                u.attributes = w.attributes.clone();
+                u
+            })
+            .collect();
+        let consumed = self.tq.consume_indicators(&items)?;
+        c.consume_calls += items.len().div_ceil(BULK_BATCH);
+        let ids: BTreeSet<i64> = pending.iter().map(|w| rows[w.row].ind.id).collect();
+        for k in consumed.iter().filter(|k| !ids.contains(&k.id)) {
+            log::warn!(
+                "ThreatQ answered the bulk write with indicator {} ({}), which was not sent",
+                k.id,
+                k.value
+            );
+        }
+        for w in pending.iter() {
+            c.attributes_written += w.attributes.len();
+            c.status_set += usize::from(w.status_changes);
+            c.indicators_written += 1;
+        }
+        written.extend(ids);
+        log::info!(
+            "wrote {} indicator(s) to ThreatQ ({} so far)",
+            pending.len(),
+            c.indicators_written
+        );
+        pending.clear();
+        Ok(())
+    }
+
+    /// Best effort after a ThreatQ failure: keep the progress made so far.
+    fn save_unconfirmed(
+        &self,
+        old: &State,
+        rows: &[Row],
+        done: &BTreeSet<i64>,
+        written: &BTreeSet<i64>,
+        hash: &str,
+    ) {
+        if done.is_empty() && written.is_empty() {
+            return;
+        }
+        if let Err(e) = self.save(&unconfirmed_state(old, rows, done, written), hash) {
+            log::error!("cannot save the state: {}", e.safe_message());
+        }
+    }
+}
+
+/// The state without a read-back: the collection as read at the start; indicators we
+/// wrote are left unsettled (sent again next run), those done without a write are settled,
+/// the rest keeps its old standing.
+fn unconfirmed_state(
+    old: &State,
+    rows: &[Row],
+    done: &BTreeSet<i64>,
+    written: &BTreeSet<i64>,
+) -> State {
+    let view: BTreeMap<i64, Snapshot> = rows.iter().map(|r| (r.ind.id, r.snap.clone())).collect();
+    let pending: BTreeSet<i64> = rows
+        .iter()
+        .filter(|r| {
+            !done.contains(&r.ind.id)
+                && !written.contains(&r.ind.id)
+                && old.is_changed(r.ind.id, &r.snap)
+        })
+        .map(|r| r.ind.id)
+        .collect();
+    next_state(old, &view, &pending, written)
+}
+
+/// The state from a read-back of the collection after the writes.
+fn readback_state(
+    old: &State,
+    rows: &[Row],
+    view: &[Row],
+    done: &BTreeSet<i64>,
+    written: &BTreeSet<i64>,
+) -> State {
+    let before: HashMap<i64, &Snapshot> = rows.iter().map(|r| (r.ind.id, &r.snap)).collect();
+    let snaps: BTreeMap<i64, Snapshot> = view.iter().map(|r| (r.ind.id, r.snap.clone())).collect();
+    let pending: BTreeSet<i64> = view
+        .iter()
+        .filter(|r| {
+            let id = r.ind.id;
+            if written.contains(&id) {
+                false
+            } else if done.contains(&id) {
+                // Done without a write: pending only if someone changed it meanwhile.
+                before.get(&id).is_none_or(|b| b.fp != r.snap.fp)
+            } else {
+                old.is_changed(id, &r.snap)
+            }
+        })
+        .map(|r| r.ind.id)
+        .collect();
+    next_state(old, &snaps, &pending, &BTreeSet::new())
+}
+
+/// The error a stopped run exits with: the CTR cause and what was kept.
+fn stopped(e: Error, c: &Counts) -> Error {
+    let (retry_after, status) = match &e {
+        Error::Remote {
+            retry_after,
+            status,
+            ..
+        } => (*retry_after, *status),
+        _ => (None, None),
+    };
+    let why = if e.is_rate_limited() {
+        "the CTR rate limit is reached".to_string()
+    } else {
+        "CTR failed".to_string()
+    };
+    Error::Remote {
+        system: CTR.into(),
+        message: format!(
+            "{why} ({}); stopped cleanly after sending {} of {} observable(s): what was \
+             enriched is written and saved, the next run continues with the rest",
+            e.safe_message(),
+            c.sent,
+            c.observables
+        ),
+        retry_after,
+        status,
+    }
+}

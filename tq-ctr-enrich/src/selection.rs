@@ -1,0 +1,401 @@
+//! Which indicators of the saved search a run sends, and the state that remembers what is
+//! done (docs/ctr-enrich.md "Incremental runs").
+//!
+//! The data collection has no date filter, so every run reads the whole collection and
+//! picks the changed indicators itself. An indicator's *change time* is the latest of its
+//! `created_at`, `updated_at` and `touched_at` (one-second resolution, UTC); its
+//! *fingerprint* hashes those timestamps with its value, type, status, attributes and
+//! sources. The state is:
+//!
+//! - `cursor`: every indicator whose change time is before it is done;
+//! - `settled`: id → fingerprint of every done indicator whose change time is at or after
+//!   the cursor: the ones seen in the cursor's own second, and the versions our own writes
+//!   produced (read back after writing).
+//!
+//! An indicator is *changed* unless its fingerprint equals its `settled` entry or its change
+//! time is before the cursor. So an indicator created or updated in the same second as the
+//! cursor is still sent (not settled, or its fingerprint moved), and our own attribute and
+//! status writes, which move `updated_at`/`touched_at`, do not make it changed: the
+//! read-back recorded that exact version. A later change by anyone else moves the
+//! fingerprint and it is sent again.
+//!
+//! After a run (or a batch), [`next_state`] rebuilds the state from a view of the
+//! collection and the set of indicators still *pending* (not done, or changed during the
+//! run): the cursor goes to the earliest pending change time (or the newest change time
+//! when nothing is pending), and every other indicator at or after it is settled.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use tq_common::threatq::Indicator;
+
+/// The persisted state (`<instance>.state.json`, format version 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The data collection the state belongs to.
+    #[serde(default)]
+    pub saved_search_hash: Option<String>,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC): indicators changed before it are done.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Indicator id → fingerprint of its done version (change time ≥ cursor).
+    #[serde(default)]
+    pub settled: BTreeMap<i64, String>,
+    /// When the state was written (UTC, informational).
+    #[serde(default)]
+    pub saved_at: Option<String>,
+}
+
+/// What the selection needs of one indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Change time: the latest of created/updated/touched, normalised.
+    pub key: String,
+    /// Fingerprint of the version (16 hex digits).
+    pub fp: String,
+}
+
+/// Which indicators a run selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since {
+    /// Those changed since the last run (all of them on the first run).
+    LastRun,
+    /// `--historical`: those whose change time is at or after this `YYYY-MM-DD HH:MM:SS`.
+    Date(String),
+}
+
+/// A ThreatQ timestamp in the comparable form `YYYY-MM-DD HH:MM:SS` (ISO `T`, fractions
+/// and a `Z` are dropped; ThreatQ times are UTC). Anything else is kept trimmed.
+pub fn normalize_time(s: &str) -> String {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let shaped = b.len() >= 19
+        && b[..19].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ' || *c == b'T',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        });
+    if shaped {
+        let mut out = s[..19].to_string();
+        out.replace_range(10..11, " ");
+        out
+    } else {
+        s.to_string()
+    }
+}
+
+/// The change time of an indicator.
+pub fn change_key(ind: &Indicator) -> String {
+    [&ind.created_at, &ind.updated_at, &ind.touched_at]
+        .into_iter()
+        .map(|t| normalize_time(t))
+        .max()
+        .unwrap_or_default()
+}
+
+/// FNV-1a, 64 bit: a hash that stays the same across builds and Rust versions.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn field(&mut self, s: &str) {
+        for b in s.bytes().chain(std::iter::once(0x1f)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// The fingerprint of an indicator version: timestamps, value, type, status, attributes
+/// (name, value, sources) and sources. Not the score, whose recalculation is not a change.
+pub fn fingerprint(ind: &Indicator) -> String {
+    let mut h = Fnv::new();
+    h.field(&ind.id.to_string());
+    h.field(&ind.value);
+    h.field(
+        &ind.type_name
+            .clone()
+            .or_else(|| ind.type_id.map(|i| format!("#{i}")))
+            .unwrap_or_default(),
+    );
+    h.field(
+        &ind.status_name
+            .clone()
+            .or_else(|| ind.status_id.map(|i| format!("#{i}")))
+            .unwrap_or_default(),
+    );
+    for t in [&ind.created_at, &ind.updated_at, &ind.touched_at] {
+        h.field(&normalize_time(t));
+    }
+    let mut attrs: Vec<String> = ind
+        .attributes
+        .iter()
+        .map(|a| {
+            let mut s: Vec<&str> = a.sources.iter().map(|s| s.name.as_str()).collect();
+            s.sort_unstable();
+            format!("{}\u{1e}{}\u{1e}{}", a.name, a.value, s.join("\u{1d}"))
+        })
+        .collect();
+    attrs.sort_unstable();
+    h.field(&attrs.join("\u{1c}"));
+    let mut sources: Vec<&str> = ind.sources.iter().map(|s| s.name.as_str()).collect();
+    sources.sort_unstable();
+    h.field(&sources.join("\u{1d}"));
+    format!("{:016x}", h.0)
+}
+
+/// Change time and fingerprint of an indicator.
+pub fn snapshot(ind: &Indicator) -> Snapshot {
+    Snapshot {
+        key: change_key(ind),
+        fp: fingerprint(ind),
+    }
+}
+
+impl State {
+    /// Whether this version of indicator `id` still has to be sent.
+    pub fn is_changed(&self, id: i64, snap: &Snapshot) -> bool {
+        if self.settled.get(&id) == Some(&snap.fp) {
+            return false;
+        }
+        match &self.cursor {
+            None => true,
+            Some(c) => snap.key.as_str() >= c.as_str(),
+        }
+    }
+
+    /// Whether a run selects indicator `id`.
+    pub fn selects(&self, since: &Since, id: i64, snap: &Snapshot) -> bool {
+        match since {
+            Since::LastRun => self.is_changed(id, snap),
+            Since::Date(d) => snap.key.as_str() >= d.as_str(),
+        }
+    }
+}
+
+/// The state after a run (or a batch) given `view`, the collection as now known (id →
+/// snapshot), the ids still `pending`, and the ids we wrote whose new version is not
+/// known (`unconfirmed`: left unsettled, so they are sent again rather than missed).
+pub fn next_state(
+    old: &State,
+    view: &BTreeMap<i64, Snapshot>,
+    pending: &BTreeSet<i64>,
+    unconfirmed: &BTreeSet<i64>,
+) -> State {
+    let earliest_pending = view
+        .iter()
+        .filter(|(id, _)| pending.contains(id))
+        .map(|(_, s)| &s.key)
+        .min();
+    let cursor = match earliest_pending {
+        Some(k) => Some(k.clone()),
+        None => view
+            .values()
+            .map(|s| s.key.clone())
+            .chain(old.cursor.clone())
+            .max(),
+    };
+    let settled = view
+        .iter()
+        .filter(|(id, s)| {
+            !pending.contains(id)
+                && !unconfirmed.contains(id)
+                && cursor.as_ref().is_none_or(|c| s.key >= *c)
+        })
+        .map(|(id, s)| (*id, s.fp.clone()))
+        .collect();
+    State {
+        saved_search_hash: old.saved_search_hash.clone(),
+        cursor,
+        settled,
+        saved_at: old.saved_at.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tq_common::threatq::Attribute;
+
+    fn ind(id: i64, updated: &str) -> Indicator {
+        Indicator {
+            id,
+            value: format!("192.0.2.{id}"),
+            type_name: Some("IP Address".into()),
+            status_name: Some("Review".into()),
+            created_at: "2026-01-01 00:00:00".into(),
+            updated_at: updated.into(),
+            touched_at: updated.into(),
+            ..Default::default()
+        }
+    }
+
+    fn view(inds: &[&Indicator]) -> BTreeMap<i64, Snapshot> {
+        inds.iter().map(|i| (i.id, snapshot(i))).collect()
+    }
+
+    fn changed(st: &State, inds: &[&Indicator]) -> Vec<i64> {
+        inds.iter()
+            .filter(|i| st.is_changed(i.id, &snapshot(i)))
+            .map(|i| i.id)
+            .collect()
+    }
+
+    fn none() -> BTreeSet<i64> {
+        BTreeSet::new()
+    }
+
+    #[test]
+    fn times_normalise() {
+        assert_eq!(
+            normalize_time("2021-10-01T18:36:03Z"),
+            "2021-10-01 18:36:03"
+        );
+        assert_eq!(
+            normalize_time(" 2021-10-01 18:36:03.123456 "),
+            "2021-10-01 18:36:03"
+        );
+        assert_eq!(normalize_time("garbage"), "garbage");
+        let mut i = ind(1, "2026-01-02 00:00:00");
+        i.touched_at = "2026-01-03T00:00:00Z".into();
+        assert_eq!(change_key(&i), "2026-01-03 00:00:00");
+    }
+
+    #[test]
+    fn fingerprint_follows_content_not_order() {
+        let mut a = ind(1, "2026-01-02 00:00:00");
+        a.attributes = vec![
+            Attribute {
+                id: 1,
+                name: "x".into(),
+                value: "1".into(),
+                sources: vec![],
+            },
+            Attribute {
+                id: 2,
+                name: "y".into(),
+                value: "2".into(),
+                sources: vec![],
+            },
+        ];
+        let mut b = a.clone();
+        b.attributes.reverse();
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        b.status_name = Some("Active".into());
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        let mut c = a.clone();
+        c.score = Some(9.0);
+        assert_eq!(fingerprint(&a), fingerprint(&c));
+    }
+
+    #[test]
+    fn first_run_selects_all_then_nothing() {
+        let a = ind(1, "2026-01-02 00:00:00");
+        let b = ind(2, "2026-01-02 00:00:05");
+        let st = State::default();
+        assert_eq!(changed(&st, &[&a, &b]), vec![1, 2]);
+        let st = next_state(&st, &view(&[&a, &b]), &none(), &none());
+        assert_eq!(st.cursor.as_deref(), Some("2026-01-02 00:00:05"));
+        assert_eq!(st.settled.len(), 1, "only the cursor's second is listed");
+        assert!(changed(&st, &[&a, &b]).is_empty());
+    }
+
+    #[test]
+    fn same_second_creation_and_update_are_not_lost() {
+        let a = ind(1, "2026-01-02 00:00:05");
+        let st = next_state(&State::default(), &view(&[&a]), &none(), &none());
+        // Created in the cursor's second after the run read the collection.
+        let b = ind(2, "2026-01-02 00:00:05");
+        // Updated again in that same second (its status changed).
+        let mut a2 = a.clone();
+        a2.status_name = Some("Active".into());
+        assert_eq!(changed(&st, &[&a2, &b]), vec![1, 2]);
+        assert!(changed(&st, &[&a]).is_empty());
+    }
+
+    #[test]
+    fn own_writes_are_settled_others_changes_are_not() {
+        let a = ind(1, "2026-01-02 00:00:00");
+        let b = ind(2, "2026-01-02 00:00:00");
+        let st0 = State::default();
+        // The run wrote to both; the read-back shows their new versions.
+        let mut a_w = a.clone();
+        a_w.updated_at = "2026-01-02 00:10:00".into();
+        a_w.touched_at = "2026-01-02 00:10:01".into();
+        a_w.status_name = Some("Active".into());
+        let mut b_w = b.clone();
+        b_w.touched_at = "2026-01-02 00:10:00".into();
+        let st = next_state(&st0, &view(&[&a_w, &b_w]), &none(), &none());
+        assert!(changed(&st, &[&a_w, &b_w]).is_empty());
+        // Someone else updates b later: b is sent again, a is not.
+        let mut b_x = b_w.clone();
+        b_x.updated_at = "2026-01-02 01:00:00".into();
+        assert_eq!(changed(&st, &[&a_w, &b_x]), vec![2]);
+    }
+
+    #[test]
+    fn a_stop_leaves_the_rest_pending_and_the_done_settled() {
+        let inds: Vec<Indicator> = (1..=6)
+            .map(|i| ind(i, &format!("2026-01-02 00:00:0{i}")))
+            .collect();
+        let refs: Vec<&Indicator> = inds.iter().collect();
+        let st0 = State::default();
+        // 1..=3 done (1 and 2 written, read back with new versions), 4..=6 not reached.
+        let mut post = inds.clone();
+        for p in post.iter_mut().take(2) {
+            p.touched_at = "2026-01-02 00:05:00".into();
+        }
+        let post_refs: Vec<&Indicator> = post.iter().collect();
+        let pending: BTreeSet<i64> = [4, 5, 6].into();
+        let st = next_state(&st0, &view(&post_refs), &pending, &none());
+        assert_eq!(st.cursor.as_deref(), Some("2026-01-02 00:00:04"));
+        assert_eq!(changed(&st, &post_refs), vec![4, 5, 6]);
+        // Without a read-back (killed before it), written ones are sent again, the
+        // reached-but-unwritten one is not.
+        let unconfirmed: BTreeSet<i64> = [1, 2].into();
+        let st = next_state(&st0, &view(&refs), &pending, &unconfirmed);
+        assert_eq!(changed(&st, &post_refs), vec![1, 2, 4, 5, 6]);
+        assert!(!changed(&st, &post_refs).contains(&3));
+    }
+
+    #[test]
+    fn changes_during_the_run_stay_pending() {
+        let a = ind(1, "2026-01-02 00:00:01");
+        let b = ind(2, "2026-01-02 00:00:02");
+        let st0 = State::default();
+        // The run processed both without writing; b changed meanwhile (caller marks it).
+        let mut b2 = b.clone();
+        b2.updated_at = "2026-01-02 00:00:09".into();
+        let pending: BTreeSet<i64> = [2].into();
+        let st = next_state(&st0, &view(&[&a, &b2]), &pending, &none());
+        assert_eq!(changed(&st, &[&a, &b2]), vec![2]);
+    }
+
+    #[test]
+    fn historical_selects_by_date() {
+        let mut a = ind(1, "2019-06-01 00:00:00");
+        a.created_at = "2019-06-01 00:00:00".into();
+        let mut b = ind(2, "2020-01-01 00:00:00");
+        b.created_at = "2019-01-01 00:00:00".into();
+        let st = next_state(&State::default(), &view(&[&a, &b]), &none(), &none());
+        let since = Since::Date("2020-01-01 00:00:00".into());
+        assert!(!st.selects(&since, 1, &snapshot(&a)));
+        assert!(st.selects(&since, 2, &snapshot(&b)));
+        assert!(!st.selects(&Since::LastRun, 2, &snapshot(&b)));
+    }
+
+    #[test]
+    fn state_round_trips_as_json() {
+        let a = ind(1, "2026-01-02 00:00:00");
+        let st = next_state(&State::default(), &view(&[&a]), &none(), &none());
+        let text = serde_json::to_string(&st).unwrap();
+        assert_eq!(serde_json::from_str::<State>(&text).unwrap(), st);
+        assert_eq!(
+            serde_json::from_str::<State>("{}").unwrap(),
+            State::default()
+        );
+    }
+}
