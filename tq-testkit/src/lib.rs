@@ -4,7 +4,11 @@
 //! - [`ctr`]: the fake Cisco Threat Response API (token and enrich routes).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
+//! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
+
+#![warn(missing_docs)]
 
 pub mod certs;
 pub mod ctr;
 pub mod server;
+pub mod threatq;
