@@ -117,7 +117,7 @@ fn read_collection(tq: &ThreatQ, hash: &str) -> Result<(Vec<Row>, usize)> {
                 (None, Some(id)) => tq.lookup_name(Lookup::IndicatorType, id)?,
                 (None, None) => String::new(),
             };
-            let snap = snapshot(&ind);
+            let snap = snapshot(&raw);
             rows.push(Row {
                 ind,
                 type_name,

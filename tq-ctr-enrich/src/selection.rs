@@ -4,8 +4,9 @@
 //! The data collection has no date filter, so every run reads the whole collection and
 //! picks the changed indicators itself. An indicator's *change time* is the latest of its
 //! `created_at`, `updated_at` and `touched_at` (one-second resolution, UTC); its
-//! *fingerprint* hashes those timestamps with its value, type, status, attributes and
-//! sources. The state is:
+//! *fingerprint* hashes the whole row as the collection returns it (timestamps, value,
+//! type, status, description, attributes, sources...) except the fields ThreatQ
+//! recalculates by itself (score, expiration). The state is:
 //!
 //! - `cursor`: every indicator whose change time is before it is done;
 //! - `settled`: id → fingerprint of every done indicator whose change time is at or after
@@ -27,7 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use tq_common::threatq::Indicator;
+use serde_json::Value;
 
 /// The persisted state (`<instance>.state.json`, format version 1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,11 +86,29 @@ pub fn normalize_time(s: &str) -> String {
     }
 }
 
-/// The change time of an indicator.
-pub fn change_key(ind: &Indicator) -> String {
-    [&ind.created_at, &ind.updated_at, &ind.touched_at]
+/// Top-level fields left out of the fingerprint: recalculated by ThreatQ on its own
+/// (score, expiration), so a change there is not an update of the indicator.
+pub const VOLATILE_FIELDS: &[&str] = &[
+    "score",
+    "expires_at",
+    "expired_at",
+    "expires_calculated_at",
+    "expires_needs_calc",
+    "last_detected_at",
+];
+
+fn field_time(row: &Value, key: &str) -> String {
+    row.get(key)
+        .and_then(Value::as_str)
+        .map(normalize_time)
+        .unwrap_or_default()
+}
+
+/// The change time of a collection row.
+pub fn change_key(row: &Value) -> String {
+    ["created_at", "updated_at", "touched_at"]
         .into_iter()
-        .map(|t| normalize_time(t))
+        .map(|k| field_time(row, k))
         .max()
         .unwrap_or_default()
 }
@@ -101,57 +120,65 @@ impl Fnv {
     fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
-    fn field(&mut self, s: &str) {
-        for b in s.bytes().chain(std::iter::once(0x1f)) {
+    fn write(&mut self, s: &str) {
+        for b in s.bytes() {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 }
 
-/// The fingerprint of an indicator version: timestamps, value, type, status, attributes
-/// (name, value, sources) and sources. Not the score, whose recalculation is not a change.
-pub fn fingerprint(ind: &Indicator) -> String {
-    let mut h = Fnv::new();
-    h.field(&ind.id.to_string());
-    h.field(&ind.value);
-    h.field(
-        &ind.type_name
-            .clone()
-            .or_else(|| ind.type_id.map(|i| format!("#{i}")))
-            .unwrap_or_default(),
-    );
-    h.field(
-        &ind.status_name
-            .clone()
-            .or_else(|| ind.status_id.map(|i| format!("#{i}")))
-            .unwrap_or_default(),
-    );
-    for t in [&ind.created_at, &ind.updated_at, &ind.touched_at] {
-        h.field(&normalize_time(t));
+/// A canonical text of a JSON value: object keys sorted, arrays sorted by their elements'
+/// canonical text (the server may list attributes or sources in any order), timestamps
+/// normalised.
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(o) => {
+            let mut parts: Vec<String> = o
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .collect();
+            parts.sort_unstable();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => {
+            let mut parts: Vec<String> = a.iter().map(canonical).collect();
+            parts.sort_unstable();
+            format!("[{}]", parts.join(","))
+        }
+        Value::String(s) => Value::String(normalize_time(s)).to_string(),
+        other => other.to_string(),
     }
-    let mut attrs: Vec<String> = ind
-        .attributes
-        .iter()
-        .map(|a| {
-            let mut s: Vec<&str> = a.sources.iter().map(|s| s.name.as_str()).collect();
-            s.sort_unstable();
-            format!("{}\u{1e}{}\u{1e}{}", a.name, a.value, s.join("\u{1d}"))
-        })
-        .collect();
-    attrs.sort_unstable();
-    h.field(&attrs.join("\u{1c}"));
-    let mut sources: Vec<&str> = ind.sources.iter().map(|s| s.name.as_str()).collect();
-    sources.sort_unstable();
-    h.field(&sources.join("\u{1d}"));
+}
+
+/// The fingerprint of a collection row: every field (timestamps, value, type, status,
+/// description, attributes, sources, tags, ...) except [`VOLATILE_FIELDS`], so a change in
+/// the same second as the cursor is still seen.
+pub fn fingerprint(row: &Value) -> String {
+    let mut h = Fnv::new();
+    match row {
+        Value::Object(o) => {
+            let mut parts: Vec<String> = o
+                .iter()
+                .filter(|(k, _)| !VOLATILE_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .collect();
+            parts.sort_unstable();
+            for p in parts {
+                h.write(&p);
+                h.write("\u{1f}");
+            }
+        }
+        other => h.write(&canonical(other)),
+    }
     format!("{:016x}", h.0)
 }
 
-/// Change time and fingerprint of an indicator.
-pub fn snapshot(ind: &Indicator) -> Snapshot {
+/// Change time and fingerprint of a collection row.
+pub fn snapshot(row: &Value) -> Snapshot {
     Snapshot {
-        key: change_key(ind),
-        fp: fingerprint(ind),
+        key: change_key(row),
+        fp: fingerprint(row),
     }
 }
 
@@ -218,29 +245,40 @@ pub fn next_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tq_common::threatq::Attribute;
+    use serde_json::json;
 
-    fn ind(id: i64, updated: &str) -> Indicator {
-        Indicator {
-            id,
-            value: format!("192.0.2.{id}"),
-            type_name: Some("IP Address".into()),
-            status_name: Some("Review".into()),
-            created_at: "2026-01-01 00:00:00".into(),
-            updated_at: updated.into(),
-            touched_at: updated.into(),
-            ..Default::default()
-        }
+    fn ind(id: i64, updated: &str) -> Value {
+        json!({
+            "id": id,
+            "value": format!("192.0.2.{id}"),
+            "type": {"id": 15, "name": "IP Address"},
+            "status": {"id": 4, "name": "Review"},
+            "created_at": "2026-01-01 00:00:00",
+            "updated_at": updated,
+            "touched_at": updated,
+            "attributes": [],
+            "score": 0,
+        })
     }
 
-    fn view(inds: &[&Indicator]) -> BTreeMap<i64, Snapshot> {
-        inds.iter().map(|i| (i.id, snapshot(i))).collect()
+    fn id(v: &Value) -> i64 {
+        v["id"].as_i64().unwrap()
     }
 
-    fn changed(st: &State, inds: &[&Indicator]) -> Vec<i64> {
+    fn set(v: &Value, k: &str, x: Value) -> Value {
+        let mut v = v.clone();
+        v[k] = x;
+        v
+    }
+
+    fn view(inds: &[&Value]) -> BTreeMap<i64, Snapshot> {
+        inds.iter().map(|i| (id(i), snapshot(i))).collect()
+    }
+
+    fn changed(st: &State, inds: &[&Value]) -> Vec<i64> {
         inds.iter()
-            .filter(|i| st.is_changed(i.id, &snapshot(i)))
-            .map(|i| i.id)
+            .filter(|i| st.is_changed(id(i), &snapshot(i)))
+            .map(|i| id(i))
             .collect()
     }
 
@@ -259,36 +297,35 @@ mod tests {
             "2021-10-01 18:36:03"
         );
         assert_eq!(normalize_time("garbage"), "garbage");
-        let mut i = ind(1, "2026-01-02 00:00:00");
-        i.touched_at = "2026-01-03T00:00:00Z".into();
+        let i = set(
+            &ind(1, "2026-01-02 00:00:00"),
+            "touched_at",
+            json!("2026-01-03T00:00:00Z"),
+        );
         assert_eq!(change_key(&i), "2026-01-03 00:00:00");
+        assert_eq!(change_key(&json!({"id": 1})), "");
     }
 
     #[test]
-    fn fingerprint_follows_content_not_order() {
-        let mut a = ind(1, "2026-01-02 00:00:00");
-        a.attributes = vec![
-            Attribute {
-                id: 1,
-                name: "x".into(),
-                value: "1".into(),
-                sources: vec![],
-            },
-            Attribute {
-                id: 2,
-                name: "y".into(),
-                value: "2".into(),
-                sources: vec![],
-            },
-        ];
+    fn fingerprint_follows_content_not_order_or_score() {
+        let a = set(
+            &ind(1, "2026-01-02 00:00:00"),
+            "attributes",
+            json!([{"id": 1, "name": "x", "value": "1"}, {"id": 2, "name": "y", "value": "2"}]),
+        );
         let mut b = a.clone();
-        b.attributes.reverse();
+        b["attributes"].as_array_mut().unwrap().reverse();
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        b.status_name = Some("Active".into());
-        assert_ne!(fingerprint(&a), fingerprint(&b));
-        let mut c = a.clone();
-        c.score = Some(9.0);
+        let c = set(
+            &a,
+            "score",
+            json!({"generated_score": "7.00", "manual_score": null}),
+        );
         assert_eq!(fingerprint(&a), fingerprint(&c));
+        let d = set(&a, "description", json!("<p>changed</p>"));
+        assert_ne!(fingerprint(&a), fingerprint(&d));
+        let e = set(&a, "status", json!({"id": 1, "name": "Active"}));
+        assert_ne!(fingerprint(&a), fingerprint(&e));
     }
 
     #[test]
@@ -309,9 +346,8 @@ mod tests {
         let st = next_state(&State::default(), &view(&[&a]), &none(), &none());
         // Created in the cursor's second after the run read the collection.
         let b = ind(2, "2026-01-02 00:00:05");
-        // Updated again in that same second (its status changed).
-        let mut a2 = a.clone();
-        a2.status_name = Some("Active".into());
+        // Updated again in that same second (its description changed).
+        let a2 = set(&a, "description", json!("edited"));
         assert_eq!(changed(&st, &[&a2, &b]), vec![1, 2]);
         assert!(changed(&st, &[&a]).is_empty());
     }
@@ -320,66 +356,72 @@ mod tests {
     fn own_writes_are_settled_others_changes_are_not() {
         let a = ind(1, "2026-01-02 00:00:00");
         let b = ind(2, "2026-01-02 00:00:00");
-        let st0 = State::default();
         // The run wrote to both; the read-back shows their new versions.
-        let mut a_w = a.clone();
-        a_w.updated_at = "2026-01-02 00:10:00".into();
-        a_w.touched_at = "2026-01-02 00:10:01".into();
-        a_w.status_name = Some("Active".into());
-        let mut b_w = b.clone();
-        b_w.touched_at = "2026-01-02 00:10:00".into();
-        let st = next_state(&st0, &view(&[&a_w, &b_w]), &none(), &none());
+        let a_w = set(
+            &set(&a, "updated_at", json!("2026-01-02 00:10:00")),
+            "touched_at",
+            json!("2026-01-02 00:10:01"),
+        );
+        let b_w = set(&b, "touched_at", json!("2026-01-02 00:10:00"));
+        let st = next_state(&State::default(), &view(&[&a_w, &b_w]), &none(), &none());
         assert!(changed(&st, &[&a_w, &b_w]).is_empty());
         // Someone else updates b later: b is sent again, a is not.
-        let mut b_x = b_w.clone();
-        b_x.updated_at = "2026-01-02 01:00:00".into();
+        let b_x = set(&b_w, "updated_at", json!("2026-01-02 01:00:00"));
         assert_eq!(changed(&st, &[&a_w, &b_x]), vec![2]);
     }
 
     #[test]
     fn a_stop_leaves_the_rest_pending_and_the_done_settled() {
-        let inds: Vec<Indicator> = (1..=6)
+        let inds: Vec<Value> = (1..=6)
             .map(|i| ind(i, &format!("2026-01-02 00:00:0{i}")))
             .collect();
-        let refs: Vec<&Indicator> = inds.iter().collect();
-        let st0 = State::default();
+        let refs: Vec<&Value> = inds.iter().collect();
         // 1..=3 done (1 and 2 written, read back with new versions), 4..=6 not reached.
-        let mut post = inds.clone();
-        for p in post.iter_mut().take(2) {
-            p.touched_at = "2026-01-02 00:05:00".into();
-        }
-        let post_refs: Vec<&Indicator> = post.iter().collect();
+        let post: Vec<Value> = inds
+            .iter()
+            .map(|i| {
+                if id(i) <= 2 {
+                    set(i, "touched_at", json!("2026-01-02 00:05:00"))
+                } else {
+                    i.clone()
+                }
+            })
+            .collect();
+        let post_refs: Vec<&Value> = post.iter().collect();
         let pending: BTreeSet<i64> = [4, 5, 6].into();
-        let st = next_state(&st0, &view(&post_refs), &pending, &none());
+        let st = next_state(&State::default(), &view(&post_refs), &pending, &none());
         assert_eq!(st.cursor.as_deref(), Some("2026-01-02 00:00:04"));
         assert_eq!(changed(&st, &post_refs), vec![4, 5, 6]);
         // Without a read-back (killed before it), written ones are sent again, the
         // reached-but-unwritten one is not.
         let unconfirmed: BTreeSet<i64> = [1, 2].into();
-        let st = next_state(&st0, &view(&refs), &pending, &unconfirmed);
+        let st = next_state(&State::default(), &view(&refs), &pending, &unconfirmed);
         assert_eq!(changed(&st, &post_refs), vec![1, 2, 4, 5, 6]);
-        assert!(!changed(&st, &post_refs).contains(&3));
     }
 
     #[test]
     fn changes_during_the_run_stay_pending() {
         let a = ind(1, "2026-01-02 00:00:01");
         let b = ind(2, "2026-01-02 00:00:02");
-        let st0 = State::default();
         // The run processed both without writing; b changed meanwhile (caller marks it).
-        let mut b2 = b.clone();
-        b2.updated_at = "2026-01-02 00:00:09".into();
+        let b2 = set(&b, "updated_at", json!("2026-01-02 00:00:09"));
         let pending: BTreeSet<i64> = [2].into();
-        let st = next_state(&st0, &view(&[&a, &b2]), &pending, &none());
+        let st = next_state(&State::default(), &view(&[&a, &b2]), &pending, &none());
         assert_eq!(changed(&st, &[&a, &b2]), vec![2]);
     }
 
     #[test]
     fn historical_selects_by_date() {
-        let mut a = ind(1, "2019-06-01 00:00:00");
-        a.created_at = "2019-06-01 00:00:00".into();
-        let mut b = ind(2, "2020-01-01 00:00:00");
-        b.created_at = "2019-01-01 00:00:00".into();
+        let a = set(
+            &ind(1, "2019-06-01 00:00:00"),
+            "created_at",
+            json!("2019-06-01 00:00:00"),
+        );
+        let b = set(
+            &ind(2, "2020-01-01 00:00:00"),
+            "created_at",
+            json!("2019-01-01 00:00:00"),
+        );
         let st = next_state(&State::default(), &view(&[&a, &b]), &none(), &none());
         let since = Since::Date("2020-01-01 00:00:00".into());
         assert!(!st.selects(&since, 1, &snapshot(&a)));

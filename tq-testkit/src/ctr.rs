@@ -13,7 +13,7 @@
 //!   type (projections of `data/ctr-observe-response.json`, the research sample) and
 //!   per-value overrides; an observable with no context contributes nothing.
 //! - Knobs: [`FakeCtr::expire_tokens`], [`FakeCtr::expire_tokens_after`] (→ 401),
-//!   [`FakeCtr::rate_limit_next`] (429 with `Retry-After`), [`FakeCtr::set_module_errors`]
+//!   [`FakeCtr::rate_limit_next`] and [`FakeCtr::rate_limit_after`] (429 with `Retry-After`), [`FakeCtr::set_module_errors`]
 //!   (a 200 carrying `errors[]`), [`FakeCtr::respond_raw_next`] (any body, for shape tests),
 //!   the request log and faults of the underlying [`TestServer`] ([`FakeCtr::control`]).
 
@@ -346,6 +346,11 @@ struct CtrState {
     module_errors: Vec<Value>,
     raw: VecDeque<(u16, Value)>,
     seq: usize,
+    /// Accepted enrich calls so far.
+    accepted: usize,
+    /// `(calls, retry_after)`: once `calls` enrich calls were accepted, every further one
+    /// gets 429 (the hourly budget is spent) until cleared.
+    budget: Option<(usize, u64)>,
 }
 
 /// The fake CTR: an HTTPS [`TestServer`] answering the token and enrich routes.
@@ -375,6 +380,8 @@ impl FakeCtr {
             module_errors: Vec::new(),
             raw: VecDeque::new(),
             seq: 0,
+            accepted: 0,
+            budget: None,
         }));
         let st = state.clone();
         let server = TestServer::https(identity, move |req: &Request| handle(&st, req))?;
@@ -491,6 +498,20 @@ impl FakeCtr {
         );
     }
 
+    /// After `calls` more accepted enrich calls, every enrich call gets 429 with
+    /// `Retry-After: retry_after_secs` (the organisation's hourly budget is spent) until
+    /// [`FakeCtr::clear_rate_limit`].
+    pub fn rate_limit_after(&self, calls: usize, retry_after_secs: u64) {
+        let mut s = lock(&self.state);
+        let at = s.accepted + calls;
+        s.budget = Some((at, retry_after_secs));
+    }
+
+    /// Lifts [`FakeCtr::rate_limit_after`].
+    pub fn clear_rate_limit(&self) {
+        lock(&self.state).budget = None;
+    }
+
     /// The `errors` list every enrich answer carries (a partial failure is a 200).
     pub fn set_module_errors(&self, errors: Vec<Value>) {
         lock(&self.state).module_errors = errors;
@@ -594,6 +615,12 @@ fn observe(st: &Mutex<CtrState>, req: &Request) -> Response {
         Ok(o) => o,
         Err(msg) => return Response::json(400, &json!({"errors": [msg]})),
     };
+    if let Some((at, retry_after)) = s.budget {
+        if s.accepted >= at {
+            return error(429, "too-many-requests", "Too Many Requests")
+                .with_header("Retry-After", &retry_after.to_string());
+        }
+    }
     if let Some(n) = s.expire_after {
         if n == 0 {
             for exp in s.tokens.values_mut() {
@@ -604,6 +631,7 @@ fn observe(st: &Mutex<CtrState>, req: &Request) -> Response {
         }
         s.expire_after = Some(n - 1);
     }
+    s.accepted += 1;
     if let Some((status, body)) = s.raw.pop_front() {
         return Response::json(status, &body);
     }
