@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use serde_json::Value;
 use tq_common::app::Context;
 use tq_common::http::{Http, HttpSettings};
@@ -95,45 +96,71 @@ struct Row {
 
 /// Reads every page of the collection; types given only by id are named by lookup.
 fn read_collection(tq: &ThreatQ, hash: &str) -> Result<(Vec<Row>, usize)> {
-    let mut pager = tq.collection(Collection::Indicators, hash, COLLECTION_PAGE);
     let mut rows = Vec::new();
+    let pages = read_pages(tq, hash, |raw| {
+        let has_attributes = raw.get("attributes").is_some_and(Value::is_array);
+        let ind = match Indicator::deserialize(&raw) {
+            Ok(i) => i,
+            Err(e) => {
+                log::warn!(
+                    "skipping an unreadable row of the saved search ({e}): {}",
+                    excerpt(&raw)
+                );
+                return Ok(());
+            }
+        };
+        let type_name = match (&ind.type_name, ind.type_id) {
+            (Some(n), _) => n.clone(),
+            (None, Some(id)) => tq.lookup_name(Lookup::IndicatorType, id)?,
+            (None, None) => String::new(),
+        };
+        let snap = snapshot(&raw);
+        rows.push(Row {
+            ind,
+            type_name,
+            has_attributes,
+            snap,
+        });
+        Ok(())
+    })?;
+    Ok((rows, pages))
+}
+
+/// Reads the collection again for the state: only ids and snapshots.
+fn read_snapshots(tq: &ThreatQ, hash: &str) -> Result<BTreeMap<i64, Snapshot>> {
+    let mut out = BTreeMap::new();
+    read_pages(tq, hash, |raw| {
+        if let Some(id) = raw.get("id").and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        }) {
+            out.insert(id, snapshot(&raw));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Every row of every page of the collection, handed to `each`; returns the page count.
+fn read_pages(
+    tq: &ThreatQ,
+    hash: &str,
+    mut each: impl FnMut(Value) -> Result<()>,
+) -> Result<usize> {
+    let mut pager = tq.collection(Collection::Indicators, hash, COLLECTION_PAGE);
     let mut pages = 0;
+    let mut seen = 0;
     while let Some(page) = pager.next_page()? {
         pages += 1;
+        seen += page.len();
         for raw in page {
-            let has_attributes = raw.get("attributes").is_some_and(Value::is_array);
-            let ind: Indicator = match serde_json::from_value(raw.clone()) {
-                Ok(i) => i,
-                Err(e) => {
-                    log::warn!(
-                        "skipping an unreadable row of the saved search ({e}): {}",
-                        excerpt(&raw)
-                    );
-                    continue;
-                }
-            };
-            let type_name = match (&ind.type_name, ind.type_id) {
-                (Some(n), _) => n.clone(),
-                (None, Some(id)) => tq.lookup_name(Lookup::IndicatorType, id)?,
-                (None, None) => String::new(),
-            };
-            let snap = snapshot(&raw);
-            rows.push(Row {
-                ind,
-                type_name,
-                has_attributes,
-                snap,
-            });
+            each(raw)?;
         }
         if pages % 20 == 0 {
-            tq_common::logging::progress(
-                "indicators read",
-                rows.len(),
-                pager.total().unwrap_or(rows.len()),
-            );
+            tq_common::logging::progress("indicators read", seen, pager.total().unwrap_or(seen));
         }
     }
-    Ok((rows, pages))
+    Ok(pages)
 }
 
 fn excerpt(v: &Value) -> String {
@@ -415,8 +442,8 @@ impl<'a> Run<'a> {
         let state = if written.is_empty() {
             unconfirmed_state(&old, &rows, &done, &written)
         } else {
-            match read_collection(&self.tq, &hash) {
-                Ok((view, _)) => readback_state(&old, &rows, &view, &done, &written),
+            match read_snapshots(&self.tq, &hash) {
+                Ok(view) => readback_state(&old, &rows, &view, &done, &written),
                 Err(e) => {
                     self.save_unconfirmed(&old, &rows, &done, &written, &hash);
                     return Err(e);
@@ -536,28 +563,26 @@ fn unconfirmed_state(
 fn readback_state(
     old: &State,
     rows: &[Row],
-    view: &[Row],
+    view: &BTreeMap<i64, Snapshot>,
     done: &BTreeSet<i64>,
     written: &BTreeSet<i64>,
 ) -> State {
     let before: HashMap<i64, &Snapshot> = rows.iter().map(|r| (r.ind.id, &r.snap)).collect();
-    let snaps: BTreeMap<i64, Snapshot> = view.iter().map(|r| (r.ind.id, r.snap.clone())).collect();
     let pending: BTreeSet<i64> = view
         .iter()
-        .filter(|r| {
-            let id = r.ind.id;
-            if written.contains(&id) {
+        .filter(|(id, snap)| {
+            if written.contains(id) {
                 false
-            } else if done.contains(&id) {
+            } else if done.contains(id) {
                 // Done without a write: pending only if someone changed it meanwhile.
-                before.get(&id).is_none_or(|b| b.fp != r.snap.fp)
+                before.get(id).is_none_or(|b| b.fp != snap.fp)
             } else {
-                old.is_changed(id, &r.snap)
+                old.is_changed(**id, snap)
             }
         })
-        .map(|r| r.ind.id)
+        .map(|(id, _)| *id)
         .collect();
-    next_state(old, &snaps, &pending, &BTreeSet::new())
+    next_state(old, view, &pending, &BTreeSet::new())
 }
 
 /// The error a stopped run exits with: the CTR cause and what was kept.

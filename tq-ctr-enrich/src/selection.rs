@@ -69,6 +69,14 @@ pub enum Since {
 /// and a `Z` are dropped; ThreatQ times are UTC). Anything else is kept trimmed.
 pub fn normalize_time(s: &str) -> String {
     let s = s.trim();
+    match time_parts(s) {
+        Some((date, time)) => format!("{date} {time}"),
+        None => s.to_string(),
+    }
+}
+
+/// `(YYYY-MM-DD, HH:MM:SS)` of a string that starts like a timestamp.
+fn time_parts(s: &str) -> Option<(&str, &str)> {
     let b = s.as_bytes();
     let shaped = b.len() >= 19
         && b[..19].iter().enumerate().all(|(i, c)| match i {
@@ -77,13 +85,8 @@ pub fn normalize_time(s: &str) -> String {
             13 | 16 => *c == b':',
             _ => c.is_ascii_digit(),
         });
-    if shaped {
-        let mut out = s[..19].to_string();
-        out.replace_range(10..11, " ");
-        out
-    } else {
-        s.to_string()
-    }
+    // The first 19 bytes are ASCII, so these are character boundaries.
+    shaped.then(|| (&s[..10], &s[11..19]))
 }
 
 /// Top-level fields left out of the fingerprint: recalculated by ThreatQ on its own
@@ -114,40 +117,59 @@ pub fn change_key(row: &Value) -> String {
 }
 
 /// FNV-1a, 64 bit: a hash that stays the same across builds and Rust versions.
+#[derive(Clone, Copy)]
 struct Fnv(u64);
 
 impl Fnv {
     fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
-    fn write(&mut self, s: &str) {
-        for b in s.bytes() {
-            self.0 ^= u64::from(b);
+    fn bytes(mut self, b: &[u8]) -> Fnv {
+        for x in b {
+            self.0 ^= u64::from(*x);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
+        self
+    }
+    fn u64(self, x: u64) -> Fnv {
+        self.bytes(&x.to_le_bytes())
     }
 }
 
-/// A canonical text of a JSON value: object keys sorted, arrays sorted by their elements'
-/// canonical text (the server may list attributes or sources in any order), timestamps
-/// normalised.
-fn canonical(v: &Value) -> String {
+/// The hash of a JSON value, independent of object key order and of array order (the
+/// server may list attributes or sources in any order); timestamps are normalised.
+fn hash_value(v: &Value) -> u64 {
     match v {
         Value::Object(o) => {
-            let mut parts: Vec<String> = o
-                .iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
-                .collect();
-            parts.sort_unstable();
-            format!("{{{}}}", parts.join(","))
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort_unstable();
+            keys.into_iter()
+                .fold(Fnv::new().bytes(b"{"), |h, k| {
+                    h.bytes(k.as_bytes()).u64(hash_value(&o[k.as_str()]))
+                })
+                .0
         }
         Value::Array(a) => {
-            let mut parts: Vec<String> = a.iter().map(canonical).collect();
-            parts.sort_unstable();
-            format!("[{}]", parts.join(","))
+            let mut items: Vec<u64> = a.iter().map(hash_value).collect();
+            items.sort_unstable();
+            items.into_iter().fold(Fnv::new().bytes(b"["), Fnv::u64).0
         }
-        Value::String(s) => Value::String(normalize_time(s)).to_string(),
-        other => other.to_string(),
+        Value::String(s) => {
+            let t = s.trim();
+            let h = Fnv::new().bytes(b"\"");
+            match time_parts(t) {
+                Some((date, time)) => {
+                    h.bytes(date.as_bytes())
+                        .bytes(b" ")
+                        .bytes(time.as_bytes())
+                        .0
+                }
+                None => h.bytes(t.as_bytes()).0,
+            }
+        }
+        Value::Number(n) => Fnv::new().bytes(n.to_string().as_bytes()).0,
+        Value::Bool(b) => Fnv::new().bytes(if *b { b"t" } else { b"f" }).0,
+        Value::Null => Fnv::new().bytes(b"n").0,
     }
 }
 
@@ -155,23 +177,22 @@ fn canonical(v: &Value) -> String {
 /// description, attributes, sources, tags, ...) except [`VOLATILE_FIELDS`], so a change in
 /// the same second as the cursor is still seen.
 pub fn fingerprint(row: &Value) -> String {
-    let mut h = Fnv::new();
-    match row {
+    let h = match row {
         Value::Object(o) => {
-            let mut parts: Vec<String> = o
-                .iter()
-                .filter(|(k, _)| !VOLATILE_FIELDS.contains(&k.as_str()))
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+            let mut keys: Vec<&String> = o
+                .keys()
+                .filter(|k| !VOLATILE_FIELDS.contains(&k.as_str()))
                 .collect();
-            parts.sort_unstable();
-            for p in parts {
-                h.write(&p);
-                h.write("\u{1f}");
-            }
+            keys.sort_unstable();
+            keys.into_iter()
+                .fold(Fnv::new(), |h, k| {
+                    h.bytes(k.as_bytes()).u64(hash_value(&o[k.as_str()]))
+                })
+                .0
         }
-        other => h.write(&canonical(other)),
-    }
-    format!("{:016x}", h.0)
+        other => hash_value(other),
+    };
+    format!("{h:016x}")
 }
 
 /// Change time and fingerprint of a collection row.
