@@ -166,6 +166,10 @@ fn run_parsed<C: Connector>(spec: &ConnectorSpec, args: &C::Args) -> Result<i32>
     if !config.bool("threatq", "verify_tls") {
         log::warn!("TLS verification of ThreatQ is off ([threatq] verify_tls = false): the connection is not secure");
     }
+    if let Some(ca) = config.path("threatq", "ca_file") {
+        // Still single-threaded here: safe to set the process environment.
+        crate::http::use_ca_file_as_default(ca);
+    }
     let http = Http::new(threatq::http_settings(&config))?;
     let ctx = Context {
         state: StateFile::new(

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tq_common::http::{Http, HttpSettings};
 use tq_common::threatq::{
-    AttributeWrite, Collection, Indicator, IndicatorUpsert, NameRef, ObjRef, ThreatQ, ThreatQSettings,
+    AttributeWrite, Collection, Indicator, IndicatorUpsert, NameRef, ObjRef, ThreatQ,
+    ThreatQSettings,
 };
 use tq_common::Secret;
 use tq_testkit::server::Fault;
@@ -41,7 +42,9 @@ fn login_user_and_lookups_by_name_with_shuffled_ids() {
     let tq = client(&fake);
     let (user, review) = tq.check().expect("check");
     assert_eq!(user.email, fake.username());
-    let statuses = tq.lookup_all(tq_common::threatq::lookups::Lookup::IndicatorStatus).unwrap();
+    let statuses = tq
+        .lookup_all(tq_common::threatq::lookups::Lookup::IndicatorStatus)
+        .unwrap();
     let expected = statuses.iter().find(|s| s.name == "Review").unwrap().id;
     assert_eq!(review, expected);
     let fqdn = tq.indicator_type_id("FQDN").unwrap();
@@ -50,7 +53,10 @@ fn login_user_and_lookups_by_name_with_shuffled_ids() {
     assert_eq!(ind.type_name.as_deref(), Some("FQDN"));
     assert!(ind.type_id.is_none() || ind.type_id == Some(fqdn));
     let e = tq.status_id("Nope").unwrap_err().to_string();
-    assert!(e.contains("no indicator status named \"Nope\"") && e.contains("Review"), "{e}");
+    assert!(
+        e.contains("no indicator status named \"Nope\"") && e.contains("Review"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -62,20 +68,29 @@ fn expired_token_is_renewed_once_and_the_call_retried() {
     fake.clear_requests();
     let user = tq.current_user().expect("renewed");
     assert_eq!(user.email, fake.username());
-    assert_eq!(fake.count("GET", "/api/users/current"), 2, "one 401, one retry");
+    assert_eq!(
+        fake.count("GET", "/api/users/current"),
+        2,
+        "one 401, one retry"
+    );
     assert_eq!(fake.count("POST", "/api/token"), 1, "exactly one renewal");
 }
 
 #[test]
 fn wrong_credentials_400_or_401_fail_clearly() {
     for status in [400, 401] {
-        let fake = FakeThreatQ::builder().bad_credentials_status(status).start();
+        let fake = FakeThreatQ::builder()
+            .bad_credentials_status(status)
+            .start();
         let tq = client_with(&fake, "wrong-password-123");
         let e = tq.login().unwrap_err();
         assert_eq!(e.exit_code(), 1);
         assert_eq!(e.status(), Some(status));
         let m = e.to_string();
-        assert!(m.contains("login refused") && m.contains(fake.username()), "{m}");
+        assert!(
+            m.contains("login refused") && m.contains(fake.username()),
+            "{m}"
+        );
         assert!(!m.contains("wrong-password-123"));
     }
 }
@@ -89,7 +104,13 @@ fn server_errors_and_rate_limits_are_retried_with_backoff() {
     tq.current_user().expect("retried past two 500s");
     assert_eq!(fake.count("GET", "/api/users/current"), 3);
 
-    fake.fail_next_on("/api/users/current", 1, Fault::TooManyRequests { retry_after_secs: 1 });
+    fake.fail_next_on(
+        "/api/users/current",
+        1,
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    );
     let t = Instant::now();
     tq.current_user().expect("retried after 429");
     assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After ignored");
@@ -101,12 +122,20 @@ fn server_errors_and_rate_limits_are_retried_with_backoff() {
     fake.clear_faults();
 
     // A Retry-After longer than we wait in a run fails at once and says how long.
-    fake.fail_next_on("/api/users/current", 1, Fault::TooManyRequests { retry_after_secs: 3557 });
+    fake.fail_next_on(
+        "/api/users/current",
+        1,
+        Fault::TooManyRequests {
+            retry_after_secs: 3557,
+        },
+    );
     let t = Instant::now();
     let e = tq.current_user().unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(5));
     assert!(e.is_rate_limited());
-    assert!(matches!(e, tq_common::Error::Remote { retry_after: Some(d), .. } if d.as_secs() == 3557));
+    assert!(
+        matches!(e, tq_common::Error::Remote { retry_after: Some(d), .. } if d.as_secs() == 3557)
+    );
 }
 
 #[test]
@@ -115,13 +144,18 @@ fn a_dropped_read_is_retried_a_dropped_write_is_not() {
     let tq = client(&fake);
     tq.login().unwrap();
     fake.fail_next_on("/api/users/current", 1, Fault::Drop);
-    tq.current_user().expect("GET retried after a dropped connection");
+    tq.current_user()
+        .expect("GET retried after a dropped connection");
     fake.fail_next_on("/api/indicators/consume", 1, Fault::Drop);
     let e = tq
         .consume_indicators(&[IndicatorUpsert::new("192.0.2.1", "IP Address")])
         .unwrap_err();
     assert_eq!(e.exit_code(), 1);
-    assert_eq!(fake.count("POST", "/api/indicators/consume"), 1, "a write that may have landed was sent again");
+    assert_eq!(
+        fake.count("POST", "/api/indicators/consume"),
+        1,
+        "a write that may have landed was sent again"
+    );
 }
 
 #[test]
@@ -135,30 +169,49 @@ fn lists_are_paged_through_whatever_the_server_page_size() {
         .query_indicators(json!({}), json!({"type_name": "IP Address"}))
         .unwrap();
     assert_eq!(all.len(), 23);
-    let statuses = tq.lookup_all(tq_common::threatq::lookups::Lookup::IndicatorType).unwrap();
-    assert!(statuses.len() > 7, "lookup table not paged: {}", statuses.len());
+    let statuses = tq
+        .lookup_all(tq_common::threatq::lookups::Lookup::IndicatorType)
+        .unwrap();
+    assert!(
+        statuses.len() > 7,
+        "lookup table not paged: {}",
+        statuses.len()
+    );
 }
 
 #[test]
 fn saved_search_found_by_exact_name_whether_or_not_the_server_filters() {
     for filter in [true, false] {
-        let fake = FakeThreatQ::builder().saved_search_name_filter(filter).max_limit(2).start();
+        let fake = FakeThreatQ::builder()
+            .saved_search_name_filter(filter)
+            .max_limit(2)
+            .start();
         fake.add_saved_search("High IPs 2", json!({"type_name": "IP Address"}));
         fake.add_saved_search("high ips", json!({"type_name": "IP Address"}));
         let want = fake.add_saved_search("High IPs", json!({"type_name": "IP Address"}));
         fake.add_saved_search("Other", json!({"type_name": "FQDN"}));
         let tq = client(&fake);
-        assert_eq!(tq.saved_search_hash("High IPs").unwrap(), want, "filter={filter}");
+        assert_eq!(
+            tq.saved_search_hash("High IPs").unwrap(),
+            want,
+            "filter={filter}"
+        );
         assert_eq!(tq.saved_search_name(&want).unwrap(), "High IPs");
         let e = tq.saved_search_hash("High").unwrap_err().to_string();
-        assert!(e.contains("no saved search is named exactly \"High\""), "{e}");
+        assert!(
+            e.contains("no saved search is named exactly \"High\""),
+            "{e}"
+        );
     }
 }
 
 #[test]
 fn collections_are_read_to_the_end_with_either_last_page_form() {
-    for last in [LastPage::EmptyObject, LastPage::EmptyArray] {
-        let fake = FakeThreatQ::builder().saved_search_last_page(last).max_limit(4).start();
+    for last in [LastPage::EmptyObject, LastPage::EmptyList] {
+        let fake = FakeThreatQ::builder()
+            .saved_search_last_page(last)
+            .max_limit(4)
+            .start();
         for i in 0..10 {
             fake.add_indicator(&format!("host{i}.example.com"), "FQDN", "Active");
         }
@@ -183,7 +236,11 @@ fn consume_upserts_with_attributes_status_and_sources() {
     let tq = client(&fake);
     let mut item = IndicatorUpsert::new("203.0.113.9", "IP Address");
     item.status = Some(NameRef::new("Review"));
-    item.attributes.push(AttributeWrite::new("TIE Reputation", "Known Malicious", "McAfee TIE"));
+    item.attributes.push(AttributeWrite::new(
+        "TIE Reputation",
+        "Known Malicious",
+        "McAfee TIE",
+    ));
     let items: Vec<IndicatorUpsert> = (0..1203)
         .map(|i| {
             let mut it = item.clone();
@@ -195,7 +252,11 @@ fn consume_upserts_with_attributes_status_and_sources() {
     fake.clear_requests();
     let out = tq.consume_indicators(&items).unwrap();
     assert_eq!(out.len(), 1204);
-    assert_eq!(fake.count("POST", "/api/indicators/consume"), 3, "batches of 500");
+    assert_eq!(
+        fake.count("POST", "/api/indicators/consume"),
+        3,
+        "batches of 500"
+    );
     let id = out.iter().find(|c| c.value == "203.0.113.9").unwrap().id;
     let ind = tq.indicator(id).unwrap();
     assert_eq!(ind.status_name.as_deref(), Some("Review"));

@@ -86,7 +86,25 @@ impl Bin {
 
     /// A command with a clean environment (no first-run or proxy variables) and stdin closed.
     pub fn bare(&self) -> Command {
-        let mut c = Command::new(&self.path);
+        self.clean(Command::new(&self.path))
+    }
+
+    /// The binary with `-c <config dir>`, run through `sh` so that `stty echo` turns the
+    /// pseudo-terminal's echo back on first (rexpect starts with echo off, which would
+    /// hide whether the binary itself turns echo off for secrets).
+    pub fn on_terminal(&self) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg("stty echo && exec \"$0\" \"$@\"")
+            .arg(&self.path)
+            .arg("-c")
+            .arg(self.config_dir());
+        let mut c = self.clean(c);
+        c.stdin(std::process::Stdio::inherit());
+        c
+    }
+
+    fn clean(&self, mut c: Command) -> Command {
         for v in FIRST_RUN_VARS {
             c.env_remove(v);
         }
@@ -147,7 +165,10 @@ impl Bin {
             if t.starts_with('[') {
                 current = t.trim_matches(|c| c == '[' || c == ']').to_string();
             }
-            if current == section && t.split('=').next().map(str::trim) == Some(key) && !t.starts_with('#') {
+            if current == section
+                && t.split('=').next().map(str::trim) == Some(key)
+                && !t.starts_with('#')
+            {
                 out.push_str(&format!("{key} = {value}\n"));
                 done = true;
             } else {
@@ -198,7 +219,9 @@ pub fn declared_options(b: &Bin) -> Vec<(String, String)> {
         .skip(2)
         .filter_map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            let section = cells.get(1)?.trim_matches(|c| c == '`' || c == '[' || c == ']');
+            let section = cells
+                .get(1)?
+                .trim_matches(|c| c == '`' || c == '[' || c == ']');
             let key = cells.get(2)?.trim_matches('`');
             Some((section.to_string(), key.to_string()))
         })
@@ -224,7 +247,16 @@ pub fn legacy_and_long_flags_agree(path: &str, extra: &[(&str, &str)]) {
     };
     let (la, ca) = (a.log_dir(), a.config_dir());
     let (lb, cb) = (b.log_dir(), b.config_dir());
-    let oa = first(&a, &["-ll", la.to_str().unwrap_or(""), "-c", ca.to_str().unwrap_or(""), "-v3"]);
+    let oa = first(
+        &a,
+        &[
+            "-ll",
+            la.to_str().unwrap_or(""),
+            "-c",
+            ca.to_str().unwrap_or(""),
+            "-v3",
+        ],
+    );
     let ob = first(
         &b,
         &[
@@ -241,8 +273,10 @@ pub fn legacy_and_long_flags_agree(path: &str, extra: &[(&str, &str)]) {
     let ini_a = fs::read_to_string(a.ini()).expect("legacy flags wrote no config in -c");
     let ini_b = fs::read_to_string(b.ini()).expect("long flags wrote no config in --config");
     assert_eq!(ini_a, ini_b);
-    let log_a = fs::read_to_string(la.join(format!("{}.log", a.name()))).expect("no log in -ll dir");
-    let log_b = fs::read_to_string(lb.join(format!("{}.log", b.name()))).expect("no log in --loglocation dir");
+    let log_a =
+        fs::read_to_string(la.join(format!("{}.log", a.name()))).expect("no log in -ll dir");
+    let log_b = fs::read_to_string(lb.join(format!("{}.log", b.name())))
+        .expect("no log in --loglocation dir");
     // -v3 logs info lines: the first-run message is one.
     assert!(log_a.contains("Connector configured"), "{log_a}");
     assert!(log_b.contains("Connector configured"), "{log_b}");
@@ -253,7 +287,11 @@ pub fn verbosity_out_of_range(path: &str) {
     let b = Bin::new(path, &[]);
     let out = run(b.cmd().args(["-v", "4"]));
     assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("1..=3"), "no clear message: {}", text(&out));
+    assert!(
+        text(&out).contains("1..=3"),
+        "no clear message: {}",
+        text(&out)
+    );
     assert!(files_in(&b.config_dir()).is_empty(), "-v 4 wrote files");
 }
 
@@ -264,8 +302,15 @@ pub fn first_run_without_input_fails(path: &str) {
     let out = run(&mut b.cmd());
     assert_eq!(code(&out), 2, "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("terminal") && t.contains("TQ_HOST") && t.contains("TQ_PASSWORD"), "{t}");
-    assert!(files_in(&b.config_dir()).is_empty(), "files written: {:?}", files_in(&b.config_dir()));
+    assert!(
+        t.contains("terminal") && t.contains("TQ_HOST") && t.contains("TQ_PASSWORD"),
+        "{t}"
+    );
+    assert!(
+        files_in(&b.config_dir()).is_empty(),
+        "files written: {:?}",
+        files_in(&b.config_dir())
+    );
 }
 
 /// TQ_* variables: `<name>.ini`, mode 0600, every declared option; a second run does not prompt.
@@ -274,16 +319,25 @@ pub fn first_run_from_env_writes_every_option(path: &str, extra: &[(&str, &str)]
     let out = b.configure(None);
     let ini_path = b.ini();
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("Connector configured. Set information in {}", ini_path.display())),
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "Connector configured. Set information in {}",
+            ini_path.display()
+        )),
         "{}",
         text(&out)
     );
-    let mode = fs::metadata(&ini_path).expect("no config file").permissions().mode() & 0o777;
+    let mode = fs::metadata(&ini_path)
+        .expect("no config file")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600, "config file mode {mode:o}");
     let ini = fs::read_to_string(&ini_path).expect("read");
     for (section, key) in declared_options(&b) {
-        assert!(ini.contains(&format!("[{section}]")), "section [{section}] missing");
+        assert!(
+            ini.contains(&format!("[{section}]")),
+            "section [{section}] missing"
+        );
         assert!(
             ini.lines().any(|l| l.starts_with(&format!("{key} = "))),
             "option {key} missing from {ini}"
@@ -291,19 +345,24 @@ pub fn first_run_from_env_writes_every_option(path: &str, extra: &[(&str, &str)]
     }
     assert!(ini.contains("password = contract-password-0001"));
     // A second run, on a terminal: the config exists, so nothing is asked.
-    let mut c = b.cmd();
+    let mut c = b.on_terminal();
     c.arg("--check");
     let mut p = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
     let rest = p.exp_eof().expect("second run did not finish");
-    assert!(!rest.contains("ThreatQ Host"), "second run prompted: {rest}");
-    assert!(!rest.contains("Connector configured"), "second run configured again: {rest}");
+    assert!(
+        !rest.contains("ThreatQ Host"),
+        "second run prompted: {rest}"
+    );
+    assert!(
+        !rest.contains("Connector configured"),
+        "second run configured again: {rest}"
+    );
 }
 
 /// On a terminal the five fields are asked; secrets are not echoed, other fields are.
 pub fn first_run_prompt_on_a_terminal(path: &str) {
     let b = Bin::new(path, &[]);
-    let mut c = b.cmd();
-    c.stdin(std::process::Stdio::inherit());
+    let c = b.on_terminal();
     let mut p = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
     let secret_cid = "pty-client-id-4711";
     let secret_pw = "pty-password-0815";
@@ -322,8 +381,14 @@ pub fn first_run_prompt_on_a_terminal(path: &str) {
         echoed_email.contains("pty@example.com"),
         "the terminal does not echo plain input, so the no-echo check below proves nothing: {echoed_email:?}"
     );
-    assert!(!after_password.contains(secret_pw), "password echoed: {after_password:?}");
-    assert!(!echoed_email.contains(secret_cid), "client id echoed: {echoed_email:?}");
+    assert!(
+        !after_password.contains(secret_pw),
+        "password echoed: {after_password:?}"
+    );
+    assert!(
+        !echoed_email.contains(secret_cid),
+        "client id echoed: {echoed_email:?}"
+    );
     assert!(rest.contains("Connector configured"), "{rest}");
     let ini = fs::read_to_string(b.ini()).expect("no config written");
     assert!(ini.contains(&format!("password = {secret_pw}")));
@@ -366,7 +431,10 @@ pub fn config_errors_name_the_key(path: &str, extra: &[(&str, &str)]) {
         let out = run(b.cmd().arg("--check"));
         let t = text(&out);
         assert_eq!(code(&out), 2, "{key}: {t}");
-        assert!(t.contains(&file) && t.contains(key) && t.contains(expected), "{key}: {t}");
+        assert!(
+            t.contains(&file) && t.contains(key) && t.contains(expected),
+            "{key}: {t}"
+        );
     }
 }
 
@@ -378,8 +446,14 @@ pub fn check_passes(path: &str, extra: &[(&str, &str)]) {
     let out = run(b.cmd().arg("--check"));
     let t = text(&out);
     assert_eq!(code(&out), 0, "{t}");
-    assert!(t.contains("logged in") && t.contains(fake.username()), "{t}");
-    assert!(t.contains("status \"Review\"") && t.contains("exists"), "{t}");
+    assert!(
+        t.contains("logged in") && t.contains(fake.username()),
+        "{t}"
+    );
+    assert!(
+        t.contains("status \"Review\"") && t.contains("exists"),
+        "{t}"
+    );
     assert!(fake.count("GET", "/api/users/current") >= 1);
 }
 
@@ -388,12 +462,16 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
     let fake = FakeThreatQ::start();
     let b = Bin::new(path, extra);
     b.configure(Some(&fake));
+    let password = fake.password().to_string();
     let expect_fail = |what: &str, needle: &str| {
         let out = run(b.cmd().arg("--check"));
         let t = text(&out);
         assert_eq!(code(&out), 1, "{what}: {t}");
-        assert!(t.contains("FAILED") && t.contains(needle), "{what}: expected \"{needle}\" in {t}");
-        assert!(!t.contains(fake.password()), "{what}: password in output");
+        assert!(
+            t.contains("FAILED") && t.contains(needle),
+            "{what}: expected \"{needle}\" in {t}"
+        );
+        assert!(!t.contains(&password), "{what}: password in output");
     };
     // A CA that did not sign the server certificate.
     let other = TestCa::new("someone else's CA");
@@ -410,6 +488,10 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
     b.set_option("threatq", "status", "Review");
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "restored config: {}", text(&out));
+    // The fake's CA file goes with it: keep a copy for the config.
+    let ca_copy = b.dir.path().join("fake-ca.pem");
+    fs::copy(fake.ca_file(), &ca_copy).expect("copy CA");
+    b.set_option("threatq", "ca_file", ca_copy.to_str().unwrap_or(""));
     let host = fake.host();
     drop(fake);
     b.set_option("threatq", "host", &host);
@@ -424,19 +506,22 @@ pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)]) {
     // A 401 makes the client renew its token: the refresh token is exercised too.
     fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
     let log_dir = b.log_dir();
-    let out = run(b
-        .cmd()
-        .args(["-v", "3", "--check", "-ll"])
-        .arg(&log_dir));
+    let out = run(b.cmd().args(["-v", "3", "--check", "-ll"]).arg(&log_dir));
     assert_eq!(code(&out), 0, "{}", text(&out));
     let log = fs::read_to_string(log_dir.join(format!("{}.log", b.name()))).expect("log file");
-    assert!(log.contains("/api/users/current"), "-v3 does not log requests: {log}");
+    assert!(
+        log.contains("/api/users/current"),
+        "-v3 does not log requests: {log}"
+    );
     let everything = format!("{log}{}", text(&out));
     let mut secrets = vec![fake.password().to_string(), fake.client_id().to_string()];
     secrets.extend(fake.access_tokens());
     assert!(secrets.len() >= 3, "no token was issued");
     for s in secrets {
-        assert!(!everything.contains(&s), "secret {s:?} leaked:\n{everything}");
+        assert!(
+            !everything.contains(&s),
+            "secret {s:?} leaked:\n{everything}"
+        );
     }
 }
 
@@ -449,8 +534,16 @@ pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)]) {
     fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "401 not recovered: {}", text(&out));
-    assert_eq!(fake.count("GET", "/api/users/current"), 2, "the call was not retried once");
-    assert_eq!(fake.count("POST", "/api/token"), 2, "login + exactly one renewal");
+    assert_eq!(
+        fake.count("GET", "/api/users/current"),
+        2,
+        "the call was not retried once"
+    );
+    assert_eq!(
+        fake.count("POST", "/api/token"),
+        2,
+        "login + exactly one renewal"
+    );
 
     fake.clear_requests();
     fake.fail_next_on("/api/indicator/statuses", 2, Fault::Status(500));
@@ -458,7 +551,13 @@ pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)]) {
     assert_eq!(code(&out), 0, "500 not retried: {}", text(&out));
     assert_eq!(fake.count("GET", "/api/indicator/statuses"), 3);
 
-    fake.fail_next_on("/api/users/current", 1, Fault::TooManyRequests { retry_after_secs: 1 });
+    fake.fail_next_on(
+        "/api/users/current",
+        1,
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    );
     let started = Instant::now();
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "429 not retried: {}", text(&out));
@@ -489,7 +588,11 @@ pub fn lock_held_means_exit_0(path: &str, extra: &[(&str, &str)]) {
     lock.try_lock().expect("take the lock");
     let out = run(&mut b.cmd());
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(text(&out).contains("previous run still active"), "{}", text(&out));
+    assert!(
+        text(&out).contains("previous run still active"),
+        "{}",
+        text(&out)
+    );
     drop(lock);
 }
 

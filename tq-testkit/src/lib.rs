@@ -5,10 +5,13 @@
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 //! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
+//! - [`contract`]: the common contract of every connector binary, as test functions
+//!   ([`contract_tests!`] runs them all for one binary).
 
 #![warn(missing_docs)]
 
 pub mod certs;
+pub mod contract;
 pub mod ctr;
 pub mod server;
 pub mod threatq;
