@@ -429,6 +429,24 @@ pub(crate) fn rows(v: &Value) -> Vec<Value> {
     }
 }
 
+/// Like [`rows`], taking the envelope: the rows are moved out, not copied (a collection
+/// page of indicators with their attributes is megabytes).
+pub(crate) fn into_rows(v: Value) -> Vec<Value> {
+    let data = match v {
+        Value::Object(mut o) => match o.remove("data") {
+            Some(d) => d,
+            None => Value::Object(o),
+        },
+        other => other,
+    };
+    match data {
+        Value::Array(a) => a,
+        Value::Object(o) if o.is_empty() => Vec::new(),
+        d @ Value::Object(_) => vec![d],
+        _ => Vec::new(),
+    }
+}
+
 /// Deserializes rows leniently; a row that does not fit is an error naming the call.
 pub(crate) fn typed_rows<T: serde::de::DeserializeOwned>(
     rows: Vec<Value>,
@@ -471,10 +489,11 @@ impl ThreatQ {
         let mut out = Vec::new();
         loop {
             let v = self.call_req(make(out.len()))?;
-            let page = rows(&v);
+            let total = total(&v);
+            let page = into_rows(v);
             let n = page.len();
             out.extend(page);
-            let done = match total(&v) {
+            let done = match total {
                 _ if n == 0 => true,
                 Some(t) => out.len() >= t,
                 None => n < PAGE_SIZE,
@@ -511,6 +530,16 @@ mod tests {
         assert_eq!(rows(&json!({"data":[{"id":1}]})).len(), 1);
         assert_eq!(rows(&json!({"data":{}})).len(), 0);
         assert_eq!(rows(&json!({"data":{"id":1}})).len(), 1);
+        for v in [
+            json!({"data":[{"id":1},{"id":2}]}),
+            json!({"data":{}}),
+            json!({"data":[]}),
+            json!({"data":{"id":1}}),
+            json!({"data":null}),
+            json!([{"id":1}]),
+        ] {
+            assert_eq!(into_rows(v.clone()), rows(&v), "{v}");
+        }
         assert_eq!(total(&json!({"total":"12"})), Some(12));
     }
 
