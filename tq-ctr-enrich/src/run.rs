@@ -12,6 +12,7 @@
 //! pending, and the run exits 1.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -26,7 +27,7 @@ use tq_common::threatq::{
 use tq_common::{Error, Result};
 
 use crate::attributes::{self, SOURCE};
-use crate::ctim::ObserveAnswer;
+use crate::ctim::{ModuleContext, ObserveAnswer};
 use crate::ctr::{CtrClient, CtrSettings, Observable, SYSTEM as CTR};
 use crate::observable_types::{observable_type, observable_value};
 use crate::selection::{next_state, snapshot, Since, Snapshot, State};
@@ -187,6 +188,23 @@ struct Counts {
     consume_calls: usize,
 }
 
+/// What a run has done so far.
+struct Progress {
+    /// Indicators done without a write (no context, unsupported type, nothing new).
+    done: BTreeSet<i64>,
+    /// Indicators written (confirmed by ThreatQ).
+    written: BTreeSet<i64>,
+    c: Counts,
+}
+
+/// One bulk consume for the writer thread.
+struct Job {
+    items: Vec<IndicatorUpsert>,
+    ids: BTreeSet<i64>,
+    attributes: usize,
+    statuses: usize,
+}
+
 /// One indicator's pending write.
 struct Write {
     row: usize,
@@ -328,113 +346,35 @@ impl<'a> Run<'a> {
             );
         }
 
-        let mut written: BTreeSet<i64> = BTreeSet::new();
+        let mut p = Progress {
+            done,
+            written: BTreeSet::new(),
+            c,
+        };
         let mut stop: Option<Error> = None;
         if !order.is_empty() {
             // Before spending any CTR budget: the status must exist, and the CTR client
             // must get a token (wrong credentials stop here with the state untouched).
             let status_id = self.tq.status_id(&self.settings.status)?;
             self.ctr.check_token()?;
-            let mut pending: Vec<Write> = Vec::new();
             let started = Instant::now();
-            let mut last_progress = Instant::now();
-            let mut module_errors: BTreeMap<String, usize> = BTreeMap::new();
-            for chunk in order.chunks(self.settings.batch_size.max(1)) {
-                let body = match self.ctr.observe(chunk) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        stop = Some(e);
-                        break;
-                    }
-                };
-                c.enrich_calls += 1;
-                c.sent += chunk.len();
-                let answer = ObserveAnswer::parse(&body);
-                for e in &answer.errors {
-                    let n = module_errors.entry(e.module.clone()).or_default();
-                    if *n == 0 {
-                        log::warn!(
-                            "CTR module {} reported {} ({}); its answers are not used",
-                            if e.module.is_empty() { "?" } else { &e.module },
-                            e.kind,
-                            e.text
-                        );
-                    }
-                    *n += 1;
-                }
-                for obs in chunk {
-                    let contexts = answer.contexts(&obs.kind, &obs.value);
-                    for &i in by_obs.get(obs).map(Vec::as_slice).unwrap_or(&[]) {
-                        let r = &rows[i];
-                        if contexts.is_empty() {
-                            c.no_context += 1;
-                            done.insert(r.ind.id);
-                            continue;
-                        }
-                        c.enriched += 1;
-                        let candidates: Vec<(String, String)> =
-                            contexts.iter().flat_map(attributes::from_context).collect();
-                        let fetched;
-                        let existing: &[Attribute] = if r.has_attributes {
-                            &r.ind.attributes
-                        } else {
-                            fetched = self.tq.attributes(&ObjRef::indicator(r.ind.id))?;
-                            &fetched
-                        };
-                        let (new, present) = attributes::new_attributes(existing, &candidates);
-                        c.attributes_present += present;
-                        let status_changes = !(r
-                            .ind
-                            .status_name
-                            .as_deref()
-                            .is_some_and(|s| s.eq_ignore_ascii_case(&self.settings.status))
-                            || r.ind.status_id == Some(status_id));
-                        if new.is_empty() && !status_changes {
-                            done.insert(r.ind.id);
-                            continue;
-                        }
-                        log::debug!(
-                            "indicator {} {}: {} new attribute(s){}",
-                            r.ind.id,
-                            r.ind.value,
-                            new.len(),
-                            if status_changes { ", status" } else { "" }
-                        );
-                        pending.push(Write {
-                            row: i,
-                            attributes: new,
-                            status_changes,
-                        });
-                    }
-                }
-                if pending.len() >= BULK_BATCH {
-                    self.flush(&rows, &mut pending, &mut written, &mut c)
-                        .inspect_err(|_| {
-                            self.save_unconfirmed(&old, &rows, &done, &written, &hash);
-                        })?;
-                    self.save(&unconfirmed_state(&old, &rows, &done, &written), &hash)?;
-                }
-                if last_progress.elapsed() >= PROGRESS_EVERY {
-                    last_progress = Instant::now();
-                    tq_common::logging::progress("observables enriched", c.sent, c.observables);
-                }
-            }
-            if !pending.is_empty() {
-                self.flush(&rows, &mut pending, &mut written, &mut c)
-                    .inspect_err(|_| {
-                        self.save_unconfirmed(&old, &rows, &done, &written, &hash);
-                    })?;
-                self.save(&unconfirmed_state(&old, &rows, &done, &written), &hash)?;
-            }
+            let tq_error = self.enrich(
+                &old, &hash, &rows, &order, &by_obs, status_id, &mut p, &mut stop,
+            );
             log::info!(
                 "CTR: sent {} of {} observable(s) in {} enrich call(s) ({} token request(s)) in {:.2} s",
-                c.sent,
-                c.observables,
-                c.enrich_calls,
+                p.c.sent,
+                p.c.observables,
+                p.c.enrich_calls,
                 self.ctr.token_requests(),
                 started.elapsed().as_secs_f64()
             );
+            if let Some(e) = tq_error {
+                self.save_unconfirmed(&old, &rows, &p.done, &p.written, &hash);
+                return Err(e);
+            }
         }
+        let Progress { done, written, c } = p;
 
         // Read back: our own writes become settled, changes by others stay pending. With
         // nothing written, the collection as read is the view (a change after the read has
@@ -473,50 +413,214 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Writes the pending attributes and statuses in one bulk consume.
-    fn flush(
+    /// The enrich loop: CTR batches in order; every 500 indicators to write go to a writer
+    /// thread as one bulk consume, so ThreatQ ingests while CTR enriches the next batches
+    /// (at most one write queued behind the one in flight). The state is saved after each
+    /// confirmed write. A CTR failure ends the loop into `stop`; a ThreatQ failure is
+    /// returned (the writes confirmed before it are saved).
+    #[allow(clippy::too_many_arguments)]
+    fn enrich(
+        &self,
+        old: &State,
+        hash: &str,
+        rows: &[Row],
+        order: &[Observable],
+        by_obs: &HashMap<Observable, Vec<usize>>,
+        status_id: i64,
+        p: &mut Progress,
+        stop: &mut Option<Error>,
+    ) -> Option<Error> {
+        let mut tq_error: Option<Error> = None;
+        std::thread::scope(|scope| {
+            let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
+            let (done_tx, results) = mpsc::channel::<(Job, Result<usize>)>();
+            let tq = &self.tq;
+            scope.spawn(move || {
+                for job in job_rx {
+                    let r = tq.consume_indicators(&job.items).map(|consumed| {
+                        for k in consumed.iter().filter(|k| !job.ids.contains(&k.id)) {
+                            log::warn!(
+                                "ThreatQ answered the bulk write with indicator {} ({}), which was not sent",
+                                k.id,
+                                k.value
+                            );
+                        }
+                        consumed.len()
+                    });
+                    if done_tx.send((job, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let confirm = |job: Job, r: Result<usize>, p: &mut Progress| -> Result<()> {
+                r?;
+                p.c.consume_calls += job.items.len().div_ceil(BULK_BATCH);
+                p.c.attributes_written += job.attributes;
+                p.c.status_set += job.statuses;
+                p.c.indicators_written += job.ids.len();
+                p.written.extend(job.ids.iter().copied());
+                log::info!(
+                    "wrote {} indicator(s) to ThreatQ ({} so far)",
+                    job.ids.len(),
+                    p.c.indicators_written
+                );
+                self.save(&unconfirmed_state(old, rows, &p.done, &p.written), hash)
+            };
+            let mut pending: Vec<Write> = Vec::new();
+            let mut last_progress = Instant::now();
+            let mut module_errors: BTreeMap<String, usize> = BTreeMap::new();
+            for chunk in order.chunks(self.settings.batch_size.max(1)) {
+                while let Ok((job, r)) = results.try_recv() {
+                    if let Err(e) = confirm(job, r, p) {
+                        tq_error.get_or_insert(e);
+                    }
+                }
+                if tq_error.is_some() {
+                    break;
+                }
+                let body = match self.ctr.observe(chunk) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        *stop = Some(e);
+                        break;
+                    }
+                };
+                p.c.enrich_calls += 1;
+                p.c.sent += chunk.len();
+                let answer = ObserveAnswer::parse(&body);
+                for e in &answer.errors {
+                    let n = module_errors.entry(e.module.clone()).or_default();
+                    if *n == 0 {
+                        log::warn!(
+                            "CTR module {} reported {} ({}); its answers are not used",
+                            if e.module.is_empty() { "?" } else { &e.module },
+                            e.kind,
+                            e.text
+                        );
+                    }
+                    *n += 1;
+                }
+                for obs in chunk {
+                    let contexts = answer.contexts(&obs.kind, &obs.value);
+                    for &i in by_obs.get(obs).map(Vec::as_slice).unwrap_or(&[]) {
+                        match self.plan_write(rows, i, &contexts, status_id, p) {
+                            Ok(Some(w)) => pending.push(w),
+                            Ok(None) => {}
+                            Err(e) => {
+                                tq_error.get_or_insert(e);
+                            }
+                        }
+                    }
+                }
+                if tq_error.is_some() {
+                    break;
+                }
+                if pending.len() >= BULK_BATCH
+                    && jobs
+                        .send(self.job(rows, std::mem::take(&mut pending)))
+                        .is_err()
+                {
+                    tq_error.get_or_insert(Error::runtime("the ThreatQ writer stopped"));
+                    break;
+                }
+                if last_progress.elapsed() >= PROGRESS_EVERY {
+                    last_progress = Instant::now();
+                    tq_common::logging::progress("observables enriched", p.c.sent, p.c.observables);
+                }
+            }
+            if tq_error.is_none()
+                && !pending.is_empty()
+                && jobs
+                    .send(self.job(rows, std::mem::take(&mut pending)))
+                    .is_err()
+            {
+                tq_error.get_or_insert(Error::runtime("the ThreatQ writer stopped"));
+            }
+            drop(jobs);
+            // Wait for the writes in flight and confirm them.
+            for (job, r) in results.iter() {
+                if let Err(e) = confirm(job, r, p) {
+                    tq_error.get_or_insert(e);
+                }
+            }
+        });
+        tq_error
+    }
+
+    /// What to write to one indicator given the modules' contexts: `None` when it got no
+    /// context or already carries everything (it is then done).
+    fn plan_write(
         &self,
         rows: &[Row],
-        pending: &mut Vec<Write>,
-        written: &mut BTreeSet<i64>,
-        c: &mut Counts,
-    ) -> Result<()> {
-        let items: Vec<IndicatorUpsert> = pending
-            .iter()
-            .map(|w| {
-                let r = &rows[w.row];
-                let mut u = IndicatorUpsert::new(r.ind.value.clone(), r.type_name.clone());
-                u.status = Some(NameRef::new(self.settings.status.clone()));
-                u.sources = vec![SourceWrite {
-                    name: SOURCE.to_string(),
-                }];
-                u.attributes = w.attributes.clone();
-                u
-            })
-            .collect();
-        let consumed = self.tq.consume_indicators(&items)?;
-        c.consume_calls += items.len().div_ceil(BULK_BATCH);
-        let ids: BTreeSet<i64> = pending.iter().map(|w| rows[w.row].ind.id).collect();
-        for k in consumed.iter().filter(|k| !ids.contains(&k.id)) {
-            log::warn!(
-                "ThreatQ answered the bulk write with indicator {} ({}), which was not sent",
-                k.id,
-                k.value
-            );
+        i: usize,
+        contexts: &[ModuleContext],
+        status_id: i64,
+        p: &mut Progress,
+    ) -> Result<Option<Write>> {
+        let r = &rows[i];
+        if contexts.is_empty() {
+            p.c.no_context += 1;
+            p.done.insert(r.ind.id);
+            return Ok(None);
         }
-        for w in pending.iter() {
-            c.attributes_written += w.attributes.len();
-            c.status_set += usize::from(w.status_changes);
-            c.indicators_written += 1;
+        p.c.enriched += 1;
+        let candidates: Vec<(String, String)> =
+            contexts.iter().flat_map(attributes::from_context).collect();
+        let fetched;
+        let existing: &[Attribute] = if r.has_attributes {
+            &r.ind.attributes
+        } else {
+            fetched = self.tq.attributes(&ObjRef::indicator(r.ind.id))?;
+            &fetched
+        };
+        let (new, present) = attributes::new_attributes(existing, &candidates);
+        p.c.attributes_present += present;
+        let status_changes = !(r
+            .ind
+            .status_name
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(&self.settings.status))
+            || r.ind.status_id == Some(status_id));
+        if new.is_empty() && !status_changes {
+            p.done.insert(r.ind.id);
+            return Ok(None);
         }
-        written.extend(ids);
-        log::info!(
-            "wrote {} indicator(s) to ThreatQ ({} so far)",
-            pending.len(),
-            c.indicators_written
+        log::debug!(
+            "indicator {} {}: {} new attribute(s){}",
+            r.ind.id,
+            r.ind.value,
+            new.len(),
+            if status_changes { ", status" } else { "" }
         );
-        pending.clear();
-        Ok(())
+        Ok(Some(Write {
+            row: i,
+            attributes: new,
+            status_changes,
+        }))
+    }
+
+    /// One bulk consume of pending writes: attributes, status and our source per indicator.
+    fn job(&self, rows: &[Row], writes: Vec<Write>) -> Job {
+        let mut job = Job {
+            items: Vec::with_capacity(writes.len()),
+            ids: BTreeSet::new(),
+            attributes: 0,
+            statuses: 0,
+        };
+        for w in writes {
+            let r = &rows[w.row];
+            let mut u = IndicatorUpsert::new(r.ind.value.clone(), r.type_name.clone());
+            u.status = Some(NameRef::new(self.settings.status.clone()));
+            u.sources = vec![SourceWrite {
+                name: SOURCE.to_string(),
+            }];
+            job.attributes += w.attributes.len();
+            job.statuses += usize::from(w.status_changes);
+            u.attributes = w.attributes;
+            job.ids.insert(r.ind.id);
+            job.items.push(u);
+        }
+        job
     }
 
     /// Best effort after a ThreatQ failure: keep the progress made so far.

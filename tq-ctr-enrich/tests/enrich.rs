@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::json;
 use tq_testkit::ctr::{Answer, FakeCtr};
+use tq_testkit::server::Fault;
 use tq_testkit::threatq::{FakeThreatQ, LastPage, NewIndicator};
 
 const SHA256: &str = "E204D9E8A0DE6E135E761A428DC2815AE84FF2D58D0D08C15C1FB9243AE09BA5";
@@ -415,6 +416,29 @@ fn rate_limit_then_sigkill_mid_run_then_the_next_runs_complete_without_loss_or_d
     r.ctr.clear_requests();
     r.run_ok(&[]);
     assert!(r.ctr.requests().is_empty());
+}
+
+#[test]
+fn threatq_write_failure_exits_1_and_the_next_run_completes() {
+    let r = Rig::new();
+    let ids = r.seed_ips(6);
+    // Every attempt of the bulk write fails (the first try and its 4 retries).
+    r.tq.fail_next_on("POST /api/indicators/consume", 5, Fault::Status(500));
+    let out = r.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("ThreatQ") && text(&out).contains("500"),
+        "{}",
+        text(&out)
+    );
+    assert!(ids.iter().all(|id| r.our_attributes(*id).is_empty()));
+    r.ctr.clear_requests();
+    r.run_ok(&[]);
+    assert_eq!(r.ctr.observables_sent().len(), 6, "nothing was lost");
+    for id in &ids {
+        assert_eq!(r.our_attributes(*id).len(), 8);
+    }
+    r.assert_no_duplicates(&ids);
 }
 
 #[test]
