@@ -151,33 +151,7 @@ impl Answer {
 
     /// The part of the research sample about one of its observables.
     pub fn sample(which: SampleAnswer) -> Answer {
-        static CACHE: OnceLock<Vec<(SampleAnswer, Answer)>> = OnceLock::new();
-        let cache = CACHE.get_or_init(|| {
-            let sample: Value = serde_json::from_str(SAMPLE).unwrap_or(Value::Null);
-            [SampleAnswer::Domain, SampleAnswer::Ip, SampleAnswer::Sha256]
-                .into_iter()
-                .map(|w| {
-                    let (t, v) = w.observable();
-                    let modules = sample
-                        .get("data")
-                        .and_then(Value::as_array)
-                        .map(|mods| mods.iter().filter_map(|m| project(m, t, v)).collect())
-                        .unwrap_or_default();
-                    (
-                        w,
-                        Answer {
-                            template_value: v.to_string(),
-                            modules,
-                        },
-                    )
-                })
-                .collect()
-        });
-        cache
-            .iter()
-            .find(|(w, _)| *w == which)
-            .map(|(_, a)| a.clone())
-            .unwrap_or_else(Answer::none)
+        sample_ref(which).clone()
     }
 
     /// Module results written for the observable value `template_value` (any shape: the
@@ -208,13 +182,52 @@ impl Answer {
     }
 }
 
+/// The cached projections of the sample, one per [`SampleAnswer`].
+fn sample_ref(which: SampleAnswer) -> &'static Answer {
+    static CACHE: OnceLock<Vec<(SampleAnswer, Answer)>> = OnceLock::new();
+    static NONE: Answer = Answer {
+        template_value: String::new(),
+        modules: Vec::new(),
+    };
+    let cache = CACHE.get_or_init(|| {
+        let sample: Value = serde_json::from_str(SAMPLE).unwrap_or(Value::Null);
+        [SampleAnswer::Domain, SampleAnswer::Ip, SampleAnswer::Sha256]
+            .into_iter()
+            .map(|w| {
+                let (t, v) = w.observable();
+                let modules = sample
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .map(|mods| mods.iter().filter_map(|m| project(m, t, v)).collect())
+                    .unwrap_or_default();
+                (
+                    w,
+                    Answer {
+                        template_value: v.to_string(),
+                        modules,
+                    },
+                )
+            })
+            .collect()
+    });
+    cache
+        .iter()
+        .find(|(w, _)| *w == which)
+        .map(|(_, a)| a)
+        .unwrap_or(&NONE)
+}
+
 /// The default answer of an observable type: domain-like types get the sample's domain
 /// context, addresses its IP context, hashes its SHA-256 context.
 pub fn default_answer(kind: &str) -> Answer {
+    default_ref(kind).clone()
+}
+
+fn default_ref(kind: &str) -> &'static Answer {
     match kind {
-        "ip" | "ipv6" => Answer::sample(SampleAnswer::Ip),
-        "md5" | "sha1" | "sha256" => Answer::sample(SampleAnswer::Sha256),
-        _ => Answer::sample(SampleAnswer::Domain),
+        "ip" | "ipv6" => sample_ref(SampleAnswer::Ip),
+        "md5" | "sha1" | "sha256" => sample_ref(SampleAnswer::Sha256),
+        _ => sample_ref(SampleAnswer::Domain),
     }
 }
 
@@ -654,14 +667,17 @@ fn observe(st: &Mutex<CtrState>, req: &Request) -> Response {
     // Group module results by module, in order of first appearance.
     let mut modules: Vec<(String, Value)> = Vec::new();
     for (kind, value) in &observables {
-        let answer = s
+        s.seq += 1;
+        let seq = s.seq;
+        let rendered = match s
             .values
             .get(&(kind.clone(), value.clone()))
-            .cloned()
-            .or_else(|| s.defaults.get(kind).cloned())
-            .unwrap_or_else(|| default_answer(kind));
-        s.seq += 1;
-        for m in answer.render(kind, value, s.seq) {
+            .or_else(|| s.defaults.get(kind))
+        {
+            Some(a) => a.render(kind, value, seq),
+            None => default_ref(kind).render(kind, value, seq),
+        };
+        for m in rendered {
             let key = m
                 .get("module_instance_id")
                 .or_else(|| m.get("module"))
