@@ -248,12 +248,13 @@ impl CtrClient {
         ))
     }
 
-    /// The cached token, renewed when missing, about to expire, or `force`d.
-    fn token(&self, force: bool) -> Result<Secret> {
+    /// The cached token, renewed when missing or about to expire, or when it is the
+    /// `refused` one (a call got 401 with it; another thread may have renewed it already).
+    fn token(&self, refused: Option<&Secret>) -> Result<Secret> {
         let mut guard = self.lock_token();
-        let fresh = guard
-            .as_ref()
-            .is_some_and(|t| !force && Instant::now() + RENEW_MARGIN < t.expires_at);
+        let fresh = guard.as_ref().is_some_and(|t| {
+            Instant::now() + RENEW_MARGIN < t.expires_at && refused != Some(&t.access)
+        });
         if !fresh {
             let (t, _) = self.request_token()?;
             *guard = Some(t);
@@ -275,16 +276,16 @@ impl CtrClient {
         .json(body)
         // A read: safe to send again after a dropped connection.
         .idempotent(true);
-        let mut renewed = false;
+        let mut refused: Option<Secret> = None;
         let resp = loop {
-            let token = self.token(renewed)?;
+            let token = self.token(refused.as_ref())?;
             let authed = req
                 .clone()
                 .header("Authorization", format!("Bearer {}", token.expose()));
             let resp = self.http.send(SYSTEM, &authed)?;
-            if resp.status == 401 && !renewed {
+            if resp.status == 401 && refused.is_none() {
                 log::info!("CTR answered 401 (token expired or revoked); renewing the token");
-                renewed = true;
+                refused = Some(token);
                 continue;
             }
             break resp;

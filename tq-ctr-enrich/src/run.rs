@@ -12,6 +12,7 @@
 //! pending, and the run exits 1.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,11 @@ use crate::selection::{next_state, snapshot, Since, Snapshot, State};
 
 /// Rows asked per collection page (the server may send fewer; cursor paging copes).
 pub const COLLECTION_PAGE: usize = 1000;
+
+/// Enrich calls in flight at once. IROH asks every enabled module for each call, so a
+/// call takes seconds on a real tenant; two in flight halve the wall time and leave the
+/// request count (the rate-limit budget) unchanged.
+pub const CTR_PARALLEL: usize = 2;
 
 /// Seconds between progress lines at `-v 2`.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -413,7 +419,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The enrich loop: CTR batches in order; every 500 indicators to write go to a writer
+    /// The enrich loop: CTR batches in order, [`CTR_PARALLEL`] calls in flight; every 500
+    /// indicators to write go to a writer
     /// thread as one bulk consume, so ThreatQ ingests while CTR enriches the next batches
     /// (at most one write queued behind the one in flight). The state is saved after each
     /// confirmed write. A CTR failure ends the loop into `stop`; a ThreatQ failure is
@@ -431,6 +438,9 @@ impl<'a> Run<'a> {
         stop: &mut Option<Error>,
     ) -> Option<Error> {
         let mut tq_error: Option<Error> = None;
+        let chunks: Vec<&[Observable]> = order.chunks(self.settings.batch_size.max(1)).collect();
+        let next = AtomicUsize::new(0);
+        let halt = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let (jobs, job_rx) = mpsc::sync_channel::<Job>(1);
             let (done_tx, results) = mpsc::channel::<(Job, Result<usize>)>();
@@ -466,25 +476,50 @@ impl<'a> Run<'a> {
                 );
                 self.save(&unconfirmed_state(old, rows, &p.done, &p.written), hash)
             };
+            // CTR calls run on CTR_PARALLEL threads pulling the next batch; the answers
+            // are handled here in the order they arrive.
+            let (answers_tx, answers) = mpsc::channel::<(usize, Result<Value>)>();
+            for _ in 0..CTR_PARALLEL.min(chunks.len()) {
+                let answers_tx = answers_tx.clone();
+                let (next, halt, chunks, ctr) = (&next, &halt, &chunks, &self.ctr);
+                scope.spawn(move || loop {
+                    if halt.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    let r = ctr.observe(chunk);
+                    let failed = r.is_err();
+                    if answers_tx.send((i, r)).is_err() || failed {
+                        break;
+                    }
+                });
+            }
+            drop(answers_tx);
             let mut pending: Vec<Write> = Vec::new();
             let mut last_progress = Instant::now();
             let mut module_errors: BTreeMap<String, usize> = BTreeMap::new();
-            for chunk in order.chunks(self.settings.batch_size.max(1)) {
+            for (i, r) in answers.iter() {
                 while let Ok((job, r)) = results.try_recv() {
                     if let Err(e) = confirm(job, r, p) {
                         tq_error.get_or_insert(e);
                     }
                 }
                 if tq_error.is_some() {
-                    break;
+                    // Failing anyway: let the calls in flight end, use none of them.
+                    halt.store(true, Ordering::SeqCst);
+                    continue;
                 }
-                let body = match self.ctr.observe(chunk) {
+                let body = match r {
                     Ok(b) => b,
                     Err(e) => {
-                        *stop = Some(e);
-                        break;
+                        // Stop cleanly: no new calls; answers of calls in flight are used.
+                        halt.store(true, Ordering::SeqCst);
+                        stop.get_or_insert(e);
+                        continue;
                     }
                 };
+                let chunk = chunks[i];
                 p.c.enrich_calls += 1;
                 p.c.sent += chunk.len();
                 let answer = ObserveAnswer::parse(&body);
@@ -512,16 +547,13 @@ impl<'a> Run<'a> {
                         }
                     }
                 }
-                if tq_error.is_some() {
-                    break;
-                }
-                if pending.len() >= BULK_BATCH
+                if tq_error.is_none()
+                    && pending.len() >= BULK_BATCH
                     && jobs
                         .send(self.job(rows, std::mem::take(&mut pending)))
                         .is_err()
                 {
                     tq_error.get_or_insert(Error::runtime("the ThreatQ writer stopped"));
-                    break;
                 }
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = Instant::now();
