@@ -281,11 +281,15 @@ fn naive(o: &Opts) -> Result<Measure, String> {
     })
 }
 
+/// One result line, keys in the order scripts/bench documents.
 fn line(metric: &str, value: Value, unit: &str, peer_value: Value, target: &str) {
+    let q = |s: &str| Value::String(s.to_string()).to_string();
     println!(
-        "{}",
-        json!({"bench": "ctr", "metric": metric, "value": value, "unit": unit,
-            "peer": PEER, "peer_value": peer_value, "target": target})
+        "{{\"bench\":\"ctr\",\"metric\":{},\"value\":{value},\"unit\":{},\"peer\":{},\"peer_value\":{peer_value},\"target\":{}}}",
+        q(metric),
+        q(unit),
+        q(PEER),
+        q(target)
     );
 }
 

@@ -422,6 +422,16 @@ impl FakeCtr {
         self.server.url()
     }
 
+    /// `key=value` lines describing this fake, for `tq-sim` and scripts: `ctr_url`,
+    /// `ctr_client_id`, `ctr_client_password`.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            ("ctr_url".to_string(), self.url()),
+            ("ctr_client_id".to_string(), self.client_id()),
+            ("ctr_client_password".to_string(), self.client_password()),
+        ]
+    }
+
     /// The accepted client id.
     pub fn client_id(&self) -> String {
         lock(&self.state).config.client_id.clone()
