@@ -267,18 +267,20 @@ impl<'a> Run<'a> {
 
     /// Runs the job.
     pub fn execute(&self) -> Result<()> {
-        let old: State = self.ctx.state.load()?.unwrap_or_default();
+        let mut old: State = self.ctx.state.load()?.unwrap_or_default();
         let hash = self.resolve_hash()?;
         if let Some(prev) = old
             .saved_search_hash
-            .as_deref()
+            .clone()
             .filter(|p| *p != hash.as_str())
         {
+            // Another saved search: its first run (the duplicate check keeps indicators
+            // already enriched through the old one from getting anything twice).
             log::warn!(
-                "the saved search changed (collection {prev} → {hash}); continuing from the \
-                 last run's time ({}); use --historical to send older indicators",
-                old.cursor.as_deref().unwrap_or("none")
+                "the saved search changed (collection {prev} -> {hash}): sending all its \
+                 indicators, as on a first run"
             );
+            old = State::default();
         }
         let (rows, pages) = read_collection(&self.tq, &hash)?;
         let mut c = Counts {
@@ -340,6 +342,12 @@ impl<'a> Run<'a> {
             list.push(i);
         }
         c.observables = order.len();
+        if c.empty_values > 0 {
+            log::info!(
+                "skipped {} indicator(s) with an empty value",
+                c.empty_values
+            );
+        }
         if !c.skipped_by_type.is_empty() {
             log::info!(
                 "skipped {} indicator(s) of a type CTR does not know: {}",

@@ -531,6 +531,37 @@ fn two_instances_keep_separate_config_state_and_logs() {
 }
 
 #[test]
+fn switching_the_saved_search_is_the_first_run_of_the_new_one() {
+    let r = Rig::with(
+        FakeThreatQ::builder()
+            .shuffled_ids(true)
+            .freeze_at("2026-03-01 10:00:00"),
+    );
+    r.tq.add_saved_search("Search B", json!({"source_name": "Feed B"}));
+    // B's indicators are older than anything the first search's run will see.
+    for v in ["192.0.2.20", "192.0.2.21"] {
+        r.tq.add_indicator_with(
+            NewIndicator::new(v, "IP Address")
+                .status("Review")
+                .source("Feed B"),
+        );
+    }
+    r.tq.advance(Duration::from_secs(3600));
+    r.seed("192.0.2.10", "IP Address");
+    r.run_ok(&[]);
+    assert_eq!(r.sent_values(), vec!["192.0.2.10".to_string()]);
+    r.tq.advance(Duration::from_secs(60));
+    r.ctr.clear_requests();
+    r.write_config("tq-ctr-enrich", &[("saved_search", "Search B")]);
+    r.run_ok(&[]);
+    assert_eq!(
+        sorted(r.sent_values()),
+        sorted(vec!["192.0.2.20".into(), "192.0.2.21".into()])
+    );
+    assert!(r.log("tq-ctr-enrich").contains("the saved search changed"));
+}
+
+#[test]
 fn logs_counts_at_v2_and_every_request_at_v3_without_secrets() {
     let r = Rig::new();
     r.seed_ips(3);
