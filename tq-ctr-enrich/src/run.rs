@@ -229,6 +229,18 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     /// A run over the context's ThreatQ and a CTR client.
     pub fn new(ctx: &'a Context, settings: Settings) -> Result<Run<'a>> {
+        if settings
+            .ctr
+            .base_url
+            .to_ascii_lowercase()
+            .starts_with("http://")
+        {
+            log::warn!(
+                "[connector] api_url {} is plain HTTP: the CTR client credentials and tokens \
+                 cross the network unencrypted",
+                settings.ctr.base_url
+            );
+        }
         let ctr = CtrClient::new(settings.ctr.clone(), ctr_http(ctx)?);
         Ok(Run {
             ctx,
