@@ -17,7 +17,7 @@ pub mod objects;
 pub mod tasks;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -90,11 +90,13 @@ struct Token {
 }
 
 /// A logged-in ThreatQ client. Cheap lookups (statuses, types, sources) are cached by name.
+/// Clones share the token and the caches (one login per process, whichever thread calls).
+#[derive(Clone)]
 pub struct ThreatQ {
     http: Http,
     settings: ThreatQSettings,
-    token: Mutex<Option<Token>>,
-    pub(crate) cache: Mutex<HashMap<String, HashMap<String, i64>>>,
+    token: Arc<Mutex<Option<Token>>>,
+    pub(crate) cache: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
 }
 
 impl std::fmt::Debug for ThreatQ {
@@ -112,8 +114,8 @@ impl ThreatQ {
         ThreatQ {
             http,
             settings,
-            token: Mutex::new(None),
-            cache: Mutex::new(HashMap::new()),
+            token: Arc::new(Mutex::new(None)),
+            cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -199,6 +201,14 @@ impl ThreatQ {
             .as_ref()
             .is_some_and(|t| !force_renew && Instant::now() + TOKEN_MARGIN < t.expires_at);
         if !fresh {
+            log::debug!(
+                "renewing the ThreatQ token ({})",
+                match guard.as_ref() {
+                    None => "none yet",
+                    Some(_) if force_renew => "refused by the server",
+                    Some(_) => "about to expire",
+                }
+            );
             let renewed = match guard.as_ref() {
                 Some(old) => self.refresh_grant(old),
                 None => None,
