@@ -723,3 +723,40 @@ fn older_ctr_answer_shape_is_read() {
         ])
     );
 }
+
+// ---- one run at a time (issue 3: two instances on the same config) ----------------------
+
+#[test]
+fn an_overlapping_run_on_the_same_config_exits_0_and_leaves_the_work_to_the_first() {
+    let r = Rig::new();
+    r.seed_ips(40);
+    // 20 CTR calls of 100 ms each: the first run is still busy when the second starts.
+    r.ctr.control().set_latency(Duration::from_millis(100));
+    let mut first = r
+        .command(&["-v", "2"])
+        .spawn()
+        .expect("start the first run");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.ctr.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the first run never reached CTR");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = r.run(&["-v", "2"]);
+    assert_eq!(second.status.code(), Some(0), "{second:?}");
+    let log = r.log("tq-ctr-enrich");
+    assert!(log.contains("previous run still active"), "{log}");
+    let status = first.wait().expect("first run");
+    assert!(
+        status.success(),
+        "the first run failed: {}",
+        r.log("tq-ctr-enrich")
+    );
+    // The second run sent nothing: only the first run's calls reached CTR, each of the 40
+    // observables once (the rig's batch_size is 2).
+    let calls = r
+        .ctr
+        .control()
+        .count("POST", "/iroh/iroh-enrich/observe/observables");
+    assert_eq!(calls, 20, "40 observables in batches of 2, sent once");
+    assert_eq!(r.sent_values().len(), 40);
+}
