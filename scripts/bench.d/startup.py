@@ -53,7 +53,7 @@ def main():
         emit(bench="size", metric=f"{b} stripped binary", value=round(size, 2), unit="MiB", target="<= 6 MB")
 
     # --check against tq-sim: configure each connector through TQ_* first.
-    sim = subprocess.Popen([os.path.join(bin_dir, "tq-sim"), "--seed", "--ignore-stdin"],
+    sim = subprocess.Popen([os.path.join(bin_dir, "tq-sim"), "--seed", "--with-ctr", "--ignore-stdin"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         vals = {}
@@ -66,13 +66,15 @@ def main():
             env = dict(os.environ, TQ_HOST=vals["host"], TQ_CLIENT_ID=vals["client_id"],
                        TQ_USERNAME=vals["username"], TQ_PASSWORD=vals["password"], TQ_STATUS="Review",
                        TQ_CA_FILE=vals["ca_file"])
-            extra = {"tq-ctr-enrich": {"TQ_CONNECTOR_CLIENT_ID": "bench", "TQ_CONNECTOR_CLIENT_PASSWORD": "bench",
+            extra = {"tq-ctr-enrich": {"TQ_CONNECTOR_API_URL": vals["ctr_url"],
+                                       "TQ_CONNECTOR_CLIENT_ID": vals["ctr_client_id"],
+                                       "TQ_CONNECTOR_CLIENT_PASSWORD": vals["ctr_client_password"],
                                        "TQ_CONNECTOR_SAVED_SEARCH": "CTR Enrichment"}}
             for b in CHECKED:
                 path = os.path.join(bin_dir, b)
                 e = dict(env, **extra.get(b, {}))
                 subprocess.run([path, "-c", etc], env=e, check=True, stdout=subprocess.DEVNULL)
-                # Only ThreatQ is measured: other remotes of a connector may not exist here.
+                # Each connector's --check reaches all its systems (tq-ctr-enrich: CTR too).
                 ms, rss = median_run([path, "-c", etc, "--check"], 15, {k: v for k, v in e.items()
                                                                         if not k.startswith("TQ_")})
                 emit(bench="startup", metric=f"{b} --check (tq-sim)", value=round(ms, 1), unit="ms",
