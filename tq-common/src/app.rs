@@ -54,15 +54,15 @@ pub struct Context {
     pub state: StateFile,
     /// `-v` (1, 2, 3).
     pub verbosity: u8,
+    /// The process's ThreatQ client (clones share its token).
+    threatq: ThreatQ,
 }
 
 impl Context {
-    /// A ThreatQ client (logs in on its first call).
+    /// The process's ThreatQ client (logs in on its first call; every clone shares the
+    /// token, so a process logs in once).
     pub fn threatq(&self) -> ThreatQ {
-        ThreatQ::new(
-            ThreatQSettings::from_config(&self.config),
-            self.http.clone(),
-        )
+        self.threatq.clone()
     }
 
     /// The configured default indicator status (`[threatq] status`).
@@ -166,8 +166,13 @@ fn run_parsed<C: Connector>(spec: &ConnectorSpec, args: &C::Args) -> Result<i32>
     if !config.bool("threatq", "verify_tls") {
         log::warn!("TLS verification of ThreatQ is off ([threatq] verify_tls = false): the connection is not secure");
     }
+    if let Some(ca) = config.path("threatq", "ca_file") {
+        // Still single-threaded here: safe to set the process environment.
+        crate::http::use_ca_file_as_default(ca);
+    }
     let http = Http::new(threatq::http_settings(&config))?;
     let ctx = Context {
+        threatq: ThreatQ::new(ThreatQSettings::from_config(&config), http.clone()),
         state: StateFile::new(
             config_dir.join(format!("{instance}.state.json")),
             spec.state_version,

@@ -6,7 +6,7 @@
 //! Requests are logged at debug level as method, URL (sensitive query values masked),
 //! status and time. Headers and bodies are never logged.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
@@ -31,6 +31,56 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
 ];
+
+/// The CA file OpenSSL loads as its default file (see [`use_ca_file_as_default`]).
+static DEFAULT_CA_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Directories OpenSSL looks up system CAs in by subject hash (`<hash>.0` links), lazily.
+const HASHED_CA_DIRS: &[&str] = &["/usr/lib/ssl/certs", "/etc/ssl/certs"];
+
+/// Makes `ca_file` OpenSSL's default CA *file* for this process (`SSL_CERT_FILE`), so that
+/// the default store is `ca_file` plus the system CA directory, looked up lazily by hash.
+///
+/// Why: OpenSSL 3.0 parses its whole default bundle (~150 certificates, ~40 ms) every time
+/// a TLS context is made, and a specific root list built from `ca_file` plus the system
+/// bundle costs as much again. This keeps "system roots + ca_file" at the cost of one
+/// certificate. It is done only when the CA directory is hashed (Debian, Ubuntu) and
+/// `SSL_CERT_FILE` is unset or names the system bundle (whose certificates the directory
+/// holds too); otherwise [`Http::new`] builds the root list itself. Call it from the main
+/// thread before any other thread starts (it changes the process environment). Returns
+/// whether it was done.
+pub fn use_ca_file_as_default(ca_file: &Path) -> bool {
+    if let Some(p) = DEFAULT_CA_FILE.get() {
+        return p == ca_file;
+    }
+    let file_ok = match std::env::var_os("SSL_CERT_FILE") {
+        None => true,
+        Some(f) => SYSTEM_BUNDLES.iter().any(|b| Path::new(b) == Path::new(&f)),
+    };
+    let dir_ok = match std::env::var_os("SSL_CERT_DIR") {
+        None => HASHED_CA_DIRS.iter().any(|d| dir_is_hashed(Path::new(d))),
+        Some(d) => dir_is_hashed(Path::new(&d)),
+    };
+    if !(file_ok && dir_ok) {
+        return false;
+    }
+    std::env::set_var("SSL_CERT_FILE", ca_file);
+    DEFAULT_CA_FILE.set(ca_file.to_path_buf()).is_ok()
+}
+
+fn dir_is_hashed(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| {
+            e.ok().is_some_and(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.len() == 10
+                    && name.ends_with(".0")
+                    && name[..8].chars().all(|c| c.is_ascii_hexdigit())
+            })
+        })
+    })
+}
 
 /// HTTP settings of a process.
 #[derive(Debug, Clone)]
@@ -357,17 +407,13 @@ impl Http {
     pub fn new(settings: HttpSettings) -> Result<Http> {
         let roots = match &settings.ca_file {
             None => RootCerts::PlatformVerifier,
+            Some(path) if DEFAULT_CA_FILE.get() == Some(path) => {
+                check_ca_file(path)?;
+                RootCerts::PlatformVerifier
+            }
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    Error::usage(format!("cannot read CA file {}: {e}", path.display()))
-                })?;
-                let mut certs = parse_pem_certs(&pem);
-                if certs.is_empty() {
-                    return Err(Error::usage(format!(
-                        "CA file {} holds no PEM certificate",
-                        path.display()
-                    )));
-                }
+                check_ca_file(path)?;
+                let mut certs = parse_pem_certs(&std::fs::read(path).unwrap_or_default());
                 for bundle in SYSTEM_BUNDLES {
                     if let Ok(pem) = std::fs::read(bundle) {
                         certs.extend(parse_pem_certs(&pem));
@@ -583,6 +629,19 @@ impl Http {
             body,
         })
     }
+}
+
+/// A CA file must be readable and hold at least one PEM certificate.
+fn check_ca_file(path: &Path) -> Result<()> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::usage(format!("cannot read CA file {}: {e}", path.display())))?;
+    if parse_pem_certs(&pem).is_empty() {
+        return Err(Error::usage(format!(
+            "CA file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 fn strip_query(url: &str) -> &str {

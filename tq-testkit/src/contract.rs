@@ -19,6 +19,26 @@ use crate::certs::TestCa;
 use crate::server::Fault;
 use crate::threatq::FakeThreatQ;
 
+/// What a connector needs besides FakeThreatQ for `--check` to pass (e.g. a fake CTR):
+/// extra first-run variables, and whatever must stay alive while the binary runs.
+pub struct Setup {
+    /// First-run variables (`TQ_CONNECTOR_...`); they override the defaults.
+    pub env: Vec<(String, String)>,
+    /// Kept alive until the test ends (fake servers).
+    pub keep: Vec<Box<dyn std::any::Any>>,
+}
+
+/// Builds a [`Setup`] next to a started FakeThreatQ.
+pub type SetupFn = fn(&FakeThreatQ) -> Setup;
+
+/// No other system: the static `extra` variables are all a connector needs.
+pub fn no_setup(_: &FakeThreatQ) -> Setup {
+    Setup {
+        env: Vec::new(),
+        keep: Vec::new(),
+    }
+}
+
 /// Environment variables a test must not inherit (they would change first-run behaviour).
 const FIRST_RUN_VARS: &[&str] = &[
     "TQ_HOST",
@@ -127,8 +147,19 @@ impl Bin {
         c
     }
 
+    /// First run through the environment against `fake` with `setup`'s other systems.
+    pub fn configure_with(&self, fake: &FakeThreatQ, setup: SetupFn) -> Setup {
+        let s = setup(fake);
+        self.first_run(Some(fake), &s.env);
+        s
+    }
+
     /// First run through the environment against `fake` (or an unreachable host).
     pub fn configure(&self, fake: Option<&FakeThreatQ>) -> Output {
+        self.first_run(fake, &[])
+    }
+
+    fn first_run(&self, fake: Option<&FakeThreatQ>, more: &[(String, String)]) -> Output {
         let mut c = self.cmd();
         match fake {
             Some(f) => {
@@ -146,7 +177,7 @@ impl Bin {
             }
         }
         c.env("TQ_STATUS", "Review");
-        for (k, v) in &self.extra_env {
+        for (k, v) in self.extra_env.iter().chain(more) {
             c.env(k, v);
         }
         let out = run(&mut c);
@@ -439,10 +470,10 @@ pub fn config_errors_name_the_key(path: &str, extra: &[(&str, &str)]) {
 }
 
 /// `--check` passes against FakeThreatQ over HTTPS with ca_file, and reports the user and status.
-pub fn check_passes(path: &str, extra: &[(&str, &str)]) {
+pub fn check_passes(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let fake = FakeThreatQ::start();
     let b = Bin::new(path, extra);
-    b.configure(Some(&fake));
+    let _keep = b.configure_with(&fake, setup);
     let out = run(b.cmd().arg("--check"));
     let t = text(&out);
     assert_eq!(code(&out), 0, "{t}");
@@ -458,10 +489,16 @@ pub fn check_passes(path: &str, extra: &[(&str, &str)]) {
 }
 
 /// `--check` fails clearly (exit 1) with a wrong CA, wrong password, unknown status, server down.
-pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
+pub fn check_failures(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let fake = FakeThreatQ::start();
     let b = Bin::new(path, extra);
-    b.configure(Some(&fake));
+    let _keep = b.configure_with(&fake, setup);
+    let ini = fs::read_to_string(b.ini()).expect("read ini");
+    let ca_file = ini
+        .lines()
+        .find_map(|l| l.strip_prefix("ca_file = "))
+        .unwrap_or_default()
+        .to_string();
     let password = fake.password().to_string();
     let expect_fail = |what: &str, needle: &str| {
         let out = run(b.cmd().arg("--check"));
@@ -479,7 +516,7 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
     other.write_cert(&other_ca).expect("write CA");
     b.set_option("threatq", "ca_file", other_ca.to_str().unwrap_or(""));
     expect_fail("wrong CA", "TLS");
-    b.set_option("threatq", "ca_file", fake.ca_file().to_str().unwrap_or(""));
+    b.set_option("threatq", "ca_file", &ca_file);
     b.set_option("threatq", "password", "not-the-password");
     expect_fail("wrong password", "login refused");
     b.set_option("threatq", "password", fake.password());
@@ -488,9 +525,9 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
     b.set_option("threatq", "status", "Review");
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "restored config: {}", text(&out));
-    // The fake's CA file goes with it: keep a copy for the config.
+    // The fake's CA file may go with it: keep a copy for the config.
     let ca_copy = b.dir.path().join("fake-ca.pem");
-    fs::copy(fake.ca_file(), &ca_copy).expect("copy CA");
+    fs::copy(&ca_file, &ca_copy).expect("copy CA");
     b.set_option("threatq", "ca_file", ca_copy.to_str().unwrap_or(""));
     let host = fake.host();
     drop(fake);
@@ -499,10 +536,10 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)]) {
 }
 
 /// At -v3 the log, stdout and stderr of a full `--check` hold no password, client id or token.
-pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)]) {
+pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let fake = FakeThreatQ::start();
     let b = Bin::new(path, extra);
-    b.configure(Some(&fake));
+    let keep = b.configure_with(&fake, setup);
     // A 401 makes the client renew its token: the refresh token is exercised too.
     fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
     let log_dir = b.log_dir();
@@ -516,6 +553,13 @@ pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)]) {
     let everything = format!("{log}{}", text(&out));
     let mut secrets = vec![fake.password().to_string(), fake.client_id().to_string()];
     secrets.extend(fake.access_tokens());
+    // The other systems' secrets, passed as first-run variables named *PASSWORD/*SECRET.
+    secrets.extend(
+        keep.env
+            .iter()
+            .filter(|(k, _)| k.ends_with("PASSWORD") || k.ends_with("SECRET"))
+            .map(|(_, v)| v.clone()),
+    );
     assert!(secrets.len() >= 3, "no token was issued");
     for s in secrets {
         assert!(
@@ -526,10 +570,10 @@ pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)]) {
 }
 
 /// 401 → one renewal and a retry; 500 and 429 (Retry-After) retried; exhausted → exit 1.
-pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)]) {
+pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let fake = FakeThreatQ::start();
     let b = Bin::new(path, extra);
-    b.configure(Some(&fake));
+    let _keep = b.configure_with(&fake, setup);
     fake.clear_requests();
     fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
     let out = run(b.cmd().arg("--check"));
@@ -542,7 +586,11 @@ pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)]) {
     assert_eq!(
         fake.count("POST", "/api/token"),
         2,
-        "login + exactly one renewal"
+        "login + exactly one renewal: {:?}",
+        fake.requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
     );
 
     fake.clear_requests();
@@ -619,6 +667,9 @@ pub fn corrupt_state_is_moved_aside(path: &str, extra: &[(&str, &str)]) {
 #[macro_export]
 macro_rules! contract_tests {
     ($bin:expr, $extra:expr) => {
+        $crate::contract_tests!($bin, $extra, $crate::contract::no_setup);
+    };
+    ($bin:expr, $extra:expr, $setup:expr) => {
         #[test]
         fn contract_legacy_and_long_flags_agree() {
             $crate::contract::legacy_and_long_flags_agree($bin, $extra);
@@ -645,19 +696,19 @@ macro_rules! contract_tests {
         }
         #[test]
         fn contract_check_passes() {
-            $crate::contract::check_passes($bin, $extra);
+            $crate::contract::check_passes($bin, $extra, $setup);
         }
         #[test]
         fn contract_check_failures() {
-            $crate::contract::check_failures($bin, $extra);
+            $crate::contract::check_failures($bin, $extra, $setup);
         }
         #[test]
         fn contract_no_secrets_in_logs() {
-            $crate::contract::no_secrets_in_logs($bin, $extra);
+            $crate::contract::no_secrets_in_logs($bin, $extra, $setup);
         }
         #[test]
         fn contract_token_renewal_and_retries() {
-            $crate::contract::token_renewal_and_retries($bin, $extra);
+            $crate::contract::token_renewal_and_retries($bin, $extra, $setup);
         }
         #[test]
         fn contract_lock_held_means_exit_0() {

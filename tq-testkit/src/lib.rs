@@ -1,6 +1,7 @@
 //! tq-testkit: fakes of the proprietary systems and launchers for the real test rigs.
 //!
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
+//! - [`ctr`]: the fake Cisco Threat Response API (token and enrich routes).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 //! - [`epo`]: `FakeEpo`, the OpenDXL provisioning commands of McAfee ePO.
@@ -13,6 +14,7 @@
 
 pub mod certs;
 pub mod contract;
+pub mod ctr;
 pub mod epo;
 pub mod rigs;
 pub mod server;

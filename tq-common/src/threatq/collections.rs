@@ -9,7 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{rows, total, typed_rows, Collection, ThreatQ, SYSTEM};
+use super::{into_rows, total, typed_rows, Collection, ThreatQ, SYSTEM};
 use crate::http::{encode_path_segment, Method};
 use crate::{Error, Result};
 
@@ -136,9 +136,13 @@ impl CollectionPager<'_> {
         if let Some(t) = total(&v) {
             self.total = Some(t);
         }
-        let page = rows(&v);
-        match v.get("nextCursorMark").and_then(Value::as_str) {
-            Some(next) if next != self.cursor && !page.is_empty() => self.cursor = next.to_string(),
+        let next = v
+            .get("nextCursorMark")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let page = into_rows(v);
+        match next {
+            Some(next) if next != self.cursor && !page.is_empty() => self.cursor = next,
             _ => self.done = true,
         }
         if page.is_empty() {

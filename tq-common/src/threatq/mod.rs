@@ -17,7 +17,7 @@ pub mod objects;
 pub mod tasks;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -90,11 +90,13 @@ struct Token {
 }
 
 /// A logged-in ThreatQ client. Cheap lookups (statuses, types, sources) are cached by name.
+/// Clones share the token and the caches (one login per process, whichever thread calls).
+#[derive(Clone)]
 pub struct ThreatQ {
     http: Http,
     settings: ThreatQSettings,
-    token: Mutex<Option<Token>>,
-    pub(crate) cache: Mutex<HashMap<String, HashMap<String, i64>>>,
+    token: Arc<Mutex<Option<Token>>>,
+    pub(crate) cache: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
 }
 
 impl std::fmt::Debug for ThreatQ {
@@ -112,8 +114,8 @@ impl ThreatQ {
         ThreatQ {
             http,
             settings,
-            token: Mutex::new(None),
-            cache: Mutex::new(HashMap::new()),
+            token: Arc::new(Mutex::new(None)),
+            cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -199,6 +201,14 @@ impl ThreatQ {
             .as_ref()
             .is_some_and(|t| !force_renew && Instant::now() + TOKEN_MARGIN < t.expires_at);
         if !fresh {
+            log::debug!(
+                "renewing the ThreatQ token ({})",
+                match guard.as_ref() {
+                    None => "none yet",
+                    Some(_) if force_renew => "refused by the server",
+                    Some(_) => "about to expire",
+                }
+            );
             let renewed = match guard.as_ref() {
                 Some(old) => self.refresh_grant(old),
                 None => None,
@@ -429,6 +439,24 @@ pub(crate) fn rows(v: &Value) -> Vec<Value> {
     }
 }
 
+/// Like [`rows`], taking the envelope: the rows are moved out, not copied (a collection
+/// page of indicators with their attributes is megabytes).
+pub(crate) fn into_rows(v: Value) -> Vec<Value> {
+    let data = match v {
+        Value::Object(mut o) => match o.remove("data") {
+            Some(d) => d,
+            None => Value::Object(o),
+        },
+        other => other,
+    };
+    match data {
+        Value::Array(a) => a,
+        Value::Object(o) if o.is_empty() => Vec::new(),
+        d @ Value::Object(_) => vec![d],
+        _ => Vec::new(),
+    }
+}
+
 /// Deserializes rows leniently; a row that does not fit is an error naming the call.
 pub(crate) fn typed_rows<T: serde::de::DeserializeOwned>(
     rows: Vec<Value>,
@@ -471,10 +499,11 @@ impl ThreatQ {
         let mut out = Vec::new();
         loop {
             let v = self.call_req(make(out.len()))?;
-            let page = rows(&v);
+            let total = total(&v);
+            let page = into_rows(v);
             let n = page.len();
             out.extend(page);
-            let done = match total(&v) {
+            let done = match total {
                 _ if n == 0 => true,
                 Some(t) => out.len() >= t,
                 None => n < PAGE_SIZE,
@@ -511,6 +540,16 @@ mod tests {
         assert_eq!(rows(&json!({"data":[{"id":1}]})).len(), 1);
         assert_eq!(rows(&json!({"data":{}})).len(), 0);
         assert_eq!(rows(&json!({"data":{"id":1}})).len(), 1);
+        for v in [
+            json!({"data":[{"id":1},{"id":2}]}),
+            json!({"data":{}}),
+            json!({"data":[]}),
+            json!({"data":{"id":1}}),
+            json!({"data":null}),
+            json!([{"id":1}]),
+        ] {
+            assert_eq!(into_rows(v.clone()), rows(&v), "{v}");
+        }
         assert_eq!(total(&json!({"total":"12"})), Some(12));
     }
 

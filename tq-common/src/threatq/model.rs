@@ -63,7 +63,7 @@ pub struct Attribute {
     #[serde(default, deserialize_with = "de_text")]
     pub value: String,
     /// Sources that reported it (may be absent).
-    #[serde(default, deserialize_with = "de_sources")]
+    #[serde(default, deserialize_with = "de_list")]
     pub sources: Vec<SourceName>,
 }
 
@@ -73,16 +73,6 @@ pub struct SourceName {
     /// Source name.
     #[serde(default, deserialize_with = "de_text")]
     pub name: String,
-}
-
-fn de_sources<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SourceName>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
 }
 
 fn de_list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
@@ -131,7 +121,7 @@ pub struct Indicator {
     #[serde(default, deserialize_with = "de_list")]
     pub attributes: Vec<Attribute>,
     /// Embedded sources.
-    #[serde(default, deserialize_with = "de_sources")]
+    #[serde(default, deserialize_with = "de_list")]
     pub sources: Vec<SourceName>,
     /// Effective score (manual if set, else generated), when sent.
     #[serde(default, deserialize_with = "de_score")]

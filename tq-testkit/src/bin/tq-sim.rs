@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use tq_testkit::ctr::FakeCtr;
 use tq_testkit::threatq::{seed, FakeThreatQ};
 
 /// Serve a fake ThreatQ (and, later, the other fakes) on 127.0.0.1.
@@ -46,6 +47,10 @@ struct Args {
     /// Keep running when stdin closes (for scripts that start tq-sim in the background).
     #[arg(long)]
     ignore_stdin: bool,
+    /// Also serve a fake Cisco Threat Response (its certificate comes from the same CA, so
+    /// ca_file trusts both); prints ctr_url, ctr_client_id, ctr_client_password.
+    #[arg(long)]
+    with_ctr: bool,
 }
 
 /// One fake served by tq-sim: kept alive until exit, describing itself as `key=value`.
@@ -80,6 +85,22 @@ impl Service for ThreatQ {
     }
 }
 
+impl Service for FakeCtr {
+    fn lines(&self) -> Vec<(String, String)> {
+        self.describe()
+    }
+}
+
+fn start_ctr(tq: &FakeThreatQ, latency: Duration) -> std::io::Result<FakeCtr> {
+    let identity = tq
+        .ca()
+        .issue_server("127.0.0.1", &["127.0.0.1", "localhost"])
+        .identity();
+    let ctr = FakeCtr::start(identity)?;
+    ctr.control().set_latency(latency);
+    Ok(ctr)
+}
+
 fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
     let mut b = FakeThreatQ::builder()
         .port(args.port)
@@ -109,13 +130,24 @@ fn main() {
             std::process::exit(1);
         }
     }
-    let services: Vec<Box<dyn Service>> = match start_threatq(&args) {
-        Ok(tq) => vec![Box::new(tq)],
+    let tq = match start_threatq(&args) {
+        Ok(tq) => tq,
         Err(e) => {
             eprintln!("tq-sim: cannot start the fake ThreatQ: {e}");
             std::process::exit(1);
         }
     };
+    let mut services: Vec<Box<dyn Service>> = Vec::new();
+    if args.with_ctr {
+        match start_ctr(&tq.fake, Duration::from_millis(args.latency_ms)) {
+            Ok(ctr) => services.push(Box::new(ctr)),
+            Err(e) => {
+                eprintln!("tq-sim: cannot start the fake CTR: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    services.insert(0, Box::new(tq));
     let mut out = std::io::stdout().lock();
     for s in &services {
         for (k, v) in s.lines() {

@@ -398,6 +398,12 @@ impl FakeThreatQ {
     pub fn url(&self) -> String {
         self.server.url()
     }
+
+    /// The CA that signed this fake's certificate (the one in [`FakeThreatQ::ca_file`]):
+    /// other fakes can take their server certificate from it, so one CA file trusts all.
+    pub fn ca(&self) -> &TestCa {
+        &self.ca
+    }
     /// `127.0.0.1:PORT` (a `host` value for the connectors' config).
     pub fn host(&self) -> String {
         self.server.host()

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Cold start, peak RSS and stripped size of every connector binary, and the peer's floor.
+
+For each binary: `--version` wall time (median of 30 runs after one warm-up), `--check`
+against tq-sim (median of 15 runs: config load, TLS, login, user, status lookup), peak RSS
+of `--check` (ru_maxrss from wait4), and the size of the stripped release binary. Peer in
+the same run: `python3 -c "import requests"` in the repo's venv (the originals' minimum
+import cost). Prints one JSON object per line (scripts/bench renders the table).
+
+Usage: startup.py BIN_DIR VENV_PYTHON
+"""
+import json, os, statistics, subprocess, sys, tempfile, time
+
+BINARIES = ["tq-ctr-enrich", "tq-email-alerts", "tq-rt-sync", "tq-tie-listener", "tq-resilient-fn"]
+CHECKED = ["tq-ctr-enrich", "tq-email-alerts", "tq-rt-sync", "tq-tie-listener"]
+
+
+def timed(argv, env=None):
+    """Wall seconds, exit code and peak RSS (KiB) of one run, stdout/stderr discarded."""
+    # posix_spawn (vfork) rather than fork: forking this Python process would add
+    # milliseconds that belong to the harness, not to the binary.
+    actions = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env if env is not None else os.environ, file_actions=actions)
+    _, status, ru = os.wait4(pid, 0)
+    return time.perf_counter() - t0, os.waitstatus_to_exitcode(status), ru.ru_maxrss
+
+
+def median_run(argv, n, env=None):
+    timed(argv, env)  # warm-up: page cache, .pyc files
+    runs = [timed(argv, env) for _ in range(n)]
+    bad = [r for r in runs if r[1] != 0]
+    if bad:
+        raise SystemExit(f"{argv} exited {bad[0][1]}")
+    return statistics.median(r[0] for r in runs) * 1000, statistics.median(r[2] for r in runs)
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def main():
+    bin_dir, venv_python = sys.argv[1], sys.argv[2]
+    peer_ms, peer_rss = median_run([venv_python, "-c", "import requests"], 15)
+    emit(bench="startup", metric="peer: python -c 'import requests'", value=round(peer_ms, 1), unit="ms",
+         note=f"peak RSS {peer_rss / 1024:.1f} MiB")
+    for b in BINARIES:
+        path = os.path.join(bin_dir, b)
+        ms, _ = median_run([path, "--version"], 30)
+        emit(bench="startup", metric=f"{b} --version", value=round(ms, 2), unit="ms", target="<= 3 ms",
+             peer="python -c 'import requests'", peer_value=round(peer_ms, 1))
+        size = os.path.getsize(path) / (1024 * 1024)
+        emit(bench="size", metric=f"{b} stripped binary", value=round(size, 2), unit="MiB", target="<= 6 MB")
+
+    # --check against tq-sim: configure each connector through TQ_* first.
+    sim = subprocess.Popen([os.path.join(bin_dir, "tq-sim"), "--seed", "--with-ctr", "--ignore-stdin"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        vals = {}
+        for line in sim.stdout:
+            k, _, v = line.strip().partition("=")
+            vals.setdefault(k, v)
+            if k == "ready":
+                break
+        with tempfile.TemporaryDirectory() as etc:
+            env = dict(os.environ, TQ_HOST=vals["host"], TQ_CLIENT_ID=vals["client_id"],
+                       TQ_USERNAME=vals["username"], TQ_PASSWORD=vals["password"], TQ_STATUS="Review",
+                       TQ_CA_FILE=vals["ca_file"])
+            extra = {"tq-ctr-enrich": {"TQ_CONNECTOR_API_URL": vals["ctr_url"],
+                                       "TQ_CONNECTOR_CLIENT_ID": vals["ctr_client_id"],
+                                       "TQ_CONNECTOR_CLIENT_PASSWORD": vals["ctr_client_password"],
+                                       "TQ_CONNECTOR_SAVED_SEARCH": "CTR Enrichment"}}
+            for b in CHECKED:
+                path = os.path.join(bin_dir, b)
+                e = dict(env, **extra.get(b, {}))
+                subprocess.run([path, "-c", etc], env=e, check=True, stdout=subprocess.DEVNULL)
+                # Each connector's --check reaches all its systems (tq-ctr-enrich: CTR too).
+                ms, rss = median_run([path, "-c", etc, "--check"], 15, {k: v for k, v in e.items()
+                                                                        if not k.startswith("TQ_")})
+                emit(bench="startup", metric=f"{b} --check (tq-sim)", value=round(ms, 1), unit="ms",
+                     target="<= 30 ms", peer="python -c 'import requests'", peer_value=round(peer_ms, 1))
+                emit(bench="memory", metric=f"{b} --check peak RSS", value=round(rss / 1024, 1), unit="MiB",
+                     peer="python -c 'import requests'", peer_value=round(peer_rss / 1024, 1))
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+if __name__ == "__main__":
+    main()

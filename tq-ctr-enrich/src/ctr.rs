@@ -1,0 +1,396 @@
+//! The Cisco Threat Response (IROH) client: the client-credentials token and the enrich
+//! call (research/ctr.md §2, §3, §5, §7, §8).
+//!
+//! - Token: `POST {base}/iroh/oauth2/token`, HTTP Basic `client_id:client_password`, form
+//!   `grant_type=client_credentials`. Cached in memory until 60 s before `expires_in` (600 s)
+//!   runs out; a 401 from the enrich call drops it, fetches a new one and retries once.
+//! - Enrich: `POST {base}/iroh/iroh-enrich/observe/observables` with a JSON array of
+//!   `{type, value}`; the answer is returned as JSON for [`crate::ctim`] to read.
+//! - Rate limit: the shared HTTP client waits out a `429 Retry-After` of up to 60 s and
+//!   retries; a longer wait (the hourly budget is spent) or exhausted retries come back as
+//!   an error with status 429, for the run to stop cleanly.
+//!
+//! The password, the Basic credentials and the tokens are [`Secret`]s: never in a log
+//! line, an error or argv.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+use tq_common::http::{Http, Method, Request, Response};
+use tq_common::{Error, Result, Secret};
+
+/// How errors name this system.
+pub const SYSTEM: &str = "Cisco Threat Response";
+
+/// The token route.
+pub const TOKEN_PATH: &str = "/iroh/oauth2/token";
+
+/// The enrich route (full context: verdicts, judgements, sightings, indicators).
+pub const OBSERVE_PATH: &str = "/iroh/iroh-enrich/observe/observables";
+
+/// Token lifetime assumed when the answer has no `expires_in` (IROH issues 600 s tokens).
+const DEFAULT_TTL: Duration = Duration::from_secs(600);
+
+/// A token is renewed when less than this is left.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+/// The API base URL of each region (research/ctr.md §2).
+pub const REGION_URLS: &[(&str, &str)] = &[
+    ("us", "https://visibility.amp.cisco.com"),
+    ("eu", "https://visibility.eu.amp.cisco.com"),
+    ("apjc", "https://visibility.apjc.amp.cisco.com"),
+];
+
+/// The base URL to use: `api_url` when set (trailing `/` removed), else the region's.
+pub fn base_url(region: &str, api_url: Option<&str>) -> std::result::Result<String, String> {
+    if let Some(url) = api_url.map(str::trim).filter(|u| !u.is_empty()) {
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            return Err(format!(
+                "\"{url}\" is not a URL (expected https://host[:port][/path])"
+            ));
+        }
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    REGION_URLS
+        .iter()
+        .find(|(r, _)| r.eq_ignore_ascii_case(region))
+        .map(|(_, u)| u.to_string())
+        .ok_or_else(|| format!("unknown region \"{region}\" (expected us, eu or apjc)"))
+}
+
+/// Where and as whom the client talks to CTR.
+#[derive(Debug, Clone)]
+pub struct CtrSettings {
+    /// `https://visibility.amp.cisco.com` or the `api_url` override.
+    pub base_url: String,
+    /// The API client id (not secret: errors name it).
+    pub client_id: String,
+    /// The API client password.
+    pub client_password: Secret,
+}
+
+/// One observable of an enrich request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Observable {
+    /// CTIM observable type (`ip`, `domain`, `sha256`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The value.
+    pub value: String,
+}
+
+/// What `--check` reports about a fresh token.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// The scopes granted.
+    pub scope: String,
+}
+
+struct Token {
+    access: Secret,
+    expires_at: Instant,
+}
+
+/// The CTR client. Nothing is sent before the first call.
+pub struct CtrClient {
+    http: Http,
+    settings: CtrSettings,
+    token: Mutex<Option<Token>>,
+    token_requests: Mutex<usize>,
+}
+
+impl std::fmt::Debug for CtrClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtrClient")
+            .field("base_url", &self.settings.base_url)
+            .field("client_id", &self.settings.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CtrClient {
+    /// A client over `http`.
+    pub fn new(settings: CtrSettings, http: Http) -> CtrClient {
+        CtrClient {
+            http,
+            settings,
+            token: Mutex::new(None),
+            token_requests: Mutex::new(0),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &CtrSettings {
+        &self.settings
+    }
+
+    /// How many token requests this client has made.
+    pub fn token_requests(&self) -> usize {
+        *self
+            .token_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fetches a new token now (for `--check`): a refusal is an error naming the client id.
+    pub fn check_token(&self) -> Result<TokenInfo> {
+        let (token, info) = self.request_token()?;
+        *self.lock_token() = Some(token);
+        Ok(info)
+    }
+
+    fn lock_token(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
+        self.token.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn request_token(&self) -> Result<(Token, TokenInfo)> {
+        *self
+            .token_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) += 1;
+        let basic = Secret::new(base64_encode(
+            format!(
+                "{}:{}",
+                self.settings.client_id,
+                self.settings.client_password.expose()
+            )
+            .as_bytes(),
+        ));
+        let req = Request::new(
+            Method::Post,
+            format!("{}{TOKEN_PATH}", self.settings.base_url),
+        )
+        .header("Authorization", format!("Basic {}", basic.expose()))
+        .form(vec![(
+            "grant_type".to_string(),
+            "client_credentials".to_string(),
+        )])
+        .idempotent(true);
+        let resp = self.http.send(SYSTEM, &req)?;
+        if !resp.ok() {
+            let hint = match resp.status {
+                400 | 401 | 403 => format!(
+                    ": check client_id and client_password in [connector] (a client works only in \
+                     the region it was created in; this is {})",
+                    self.settings.base_url
+                ),
+                _ => String::new(),
+            };
+            return Err(Error::Remote {
+                system: SYSTEM.into(),
+                message: format!(
+                    "token request for client id {} refused (HTTP {}{}){hint}",
+                    self.settings.client_id,
+                    resp.status,
+                    oauth_error(&resp)
+                        .map(|e| format!(", {e}"))
+                        .unwrap_or_default()
+                ),
+                retry_after: None,
+                status: Some(resp.status),
+            });
+        }
+        let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
+            Error::remote(
+                SYSTEM,
+                format!(
+                    "the token answer for client id {} is not JSON (is {} the CTR API?)",
+                    self.settings.client_id, self.settings.base_url
+                ),
+            )
+        })?;
+        let access = v
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::remote(
+                    SYSTEM,
+                    format!(
+                        "the token answer for client id {} has no access_token",
+                        self.settings.client_id
+                    ),
+                )
+            })?;
+        let ttl = v
+            .get("expires_in")
+            .and_then(|e| {
+                e.as_u64()
+                    .or_else(|| e.as_f64().map(|f| f.max(0.0) as u64))
+                    .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TTL);
+        let scope = v
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        log::debug!(
+            "CTR token for client id {} valid {} s (scope: {scope})",
+            self.settings.client_id,
+            ttl.as_secs()
+        );
+        Ok((
+            Token {
+                access: Secret::new(access),
+                expires_at: Instant::now() + ttl,
+            },
+            TokenInfo {
+                expires_in: ttl.as_secs(),
+                scope,
+            },
+        ))
+    }
+
+    /// The cached token, renewed when missing or about to expire, or when it is the
+    /// `refused` one (a call got 401 with it; another thread may have renewed it already).
+    fn token(&self, refused: Option<&Secret>) -> Result<Secret> {
+        let mut guard = self.lock_token();
+        let fresh = guard.as_ref().is_some_and(|t| {
+            Instant::now() + RENEW_MARGIN < t.expires_at && refused != Some(&t.access)
+        });
+        if !fresh {
+            let (t, _) = self.request_token()?;
+            *guard = Some(t);
+        }
+        guard
+            .as_ref()
+            .map(|t| t.access.clone())
+            .ok_or_else(|| Error::runtime("no CTR token"))
+    }
+
+    /// Enriches observables with full context (`observe/observables`): the parsed answer.
+    pub fn observe(&self, observables: &[Observable]) -> Result<Value> {
+        let body = serde_json::to_value(observables)
+            .map_err(|e| Error::runtime(format!("cannot encode observables: {e}")))?;
+        let req = Request::new(
+            Method::Post,
+            format!("{}{OBSERVE_PATH}", self.settings.base_url),
+        )
+        .json(body)
+        // A read: safe to send again after a dropped connection.
+        .idempotent(true);
+        let mut refused: Option<Secret> = None;
+        let resp = loop {
+            let token = self.token(refused.as_ref())?;
+            let authed = req
+                .clone()
+                .header("Authorization", format!("Bearer {}", token.expose()));
+            let resp = self.http.send(SYSTEM, &authed)?;
+            if resp.status == 401 && refused.is_none() {
+                log::info!("CTR answered 401 (token expired or revoked); renewing the token");
+                refused = Some(token);
+                continue;
+            }
+            break resp;
+        };
+        if !resp.ok() {
+            let hint = match resp.status {
+                401 => " (a new token was refused too: check the API client)",
+                403 => " (the API client lacks the enrich:read scope)",
+                400 => " (CTR rejected the observables)",
+                _ => "",
+            };
+            return Err(Error::Remote {
+                system: SYSTEM.into(),
+                message: format!(
+                    "POST {OBSERVE_PATH} answered {}{hint}: {}",
+                    resp.status,
+                    oauth_error(&resp).unwrap_or_else(|| resp.excerpt())
+                ),
+                retry_after: None,
+                status: Some(resp.status),
+            });
+        }
+        serde_json::from_slice(&resp.body).map_err(|e| Error::Remote {
+            system: SYSTEM.into(),
+            message: format!("POST {OBSERVE_PATH}: the answer is not JSON ({e})"),
+            retry_after: None,
+            status: Some(resp.status),
+        })
+    }
+}
+
+/// `error: error_description` of an OAuth-style / IROH NormalizedError body.
+fn oauth_error(resp: &Response) -> Option<String> {
+    let v: Value = serde_json::from_slice(&resp.body).ok()?;
+    let code = v.get("error").and_then(Value::as_str);
+    let desc = v.get("error_description").and_then(Value::as_str);
+    let text = match (code, desc) {
+        (Some(c), Some(d)) => format!("{c}: {d}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) => return None,
+    };
+    Some(tq_common::logging::redact(&text).into_owned())
+}
+
+/// Standard base64 with padding (RFC 4648), for the Basic credentials.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), enc);
+        }
+    }
+
+    #[test]
+    fn region_urls_and_override() {
+        assert_eq!(
+            base_url("us", None).unwrap(),
+            "https://visibility.amp.cisco.com"
+        );
+        assert_eq!(
+            base_url("eu", Some("")).unwrap(),
+            "https://visibility.eu.amp.cisco.com"
+        );
+        assert_eq!(
+            base_url("APJC", None).unwrap(),
+            "https://visibility.apjc.amp.cisco.com"
+        );
+        assert_eq!(
+            base_url("us", Some("https://127.0.0.1:8443/")).unwrap(),
+            "https://127.0.0.1:8443"
+        );
+        assert!(base_url("us", Some("visibility.example")).is_err());
+        assert!(base_url("mars", None).is_err());
+    }
+}
