@@ -160,11 +160,7 @@ impl BadMessages {
 /// Runs until SIGTERM/SIGINT.
 pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
     let settings = Settings::from_context(ctx, suffix)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, stop.clone())
-            .map_err(|e| Error::runtime(format!("installing the signal handler: {e}")))?;
-    }
+    // Provisioning first: a SIGTERM during it ends the process at once (nothing accepted yet).
     let cfg = settings.dxl_client(ctx)?;
     let tls = tls_of(&cfg)?;
     let queue_dir = ctx.config_dir.join(format!("{}.queue", ctx.instance));
@@ -187,6 +183,12 @@ pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
         status: ctx.status().to_string(),
         index,
     };
+    // From here on SIGTERM/SIGINT only set the flag: the loop stops and flushes.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| Error::runtime(format!("installing the signal handler: {e}")))?;
+    }
     let (done_tx, done_rx) = mpsc::channel();
     {
         let (tq, journal, stop) = (ctx.threatq(), journal.clone(), stop.clone());
