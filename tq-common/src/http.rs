@@ -457,11 +457,22 @@ impl Http {
     /// retried ones (5xx, 429) when retries run out, which become [`Error::Remote`].
     /// `system` names the remote in errors ("ThreatQ", "Cisco Threat Response").
     pub fn send(&self, system: &str, req: &Request) -> Result<Response> {
+        self.send_with(system, req, &[])
+    }
+
+    /// [`Http::send`] with extra headers that are not part of the request (an
+    /// `Authorization` that changes between attempts), so the body is never copied.
+    pub fn send_with(
+        &self,
+        system: &str,
+        req: &Request,
+        extra: &[(&str, &str)],
+    ) -> Result<Response> {
         let attempts = self.settings.retries + 1;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(system, req) {
+            match self.attempt(system, req, extra) {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(wait, e) => {
@@ -490,9 +501,9 @@ impl Http {
         Duration::from_millis(exp.saturating_add(jitter).min(30_000))
     }
 
-    fn attempt(&self, system: &str, req: &Request) -> Attempt {
+    fn attempt(&self, system: &str, req: &Request, extra: &[(&str, &str)]) -> Attempt {
         let started = Instant::now();
-        let result = self.exchange(req);
+        let result = self.exchange(req, extra);
         let elapsed = started.elapsed().as_millis();
         let remote =
             |message: String, status: Option<u16>, retry_after: Option<Duration>| Error::Remote {
@@ -566,12 +577,19 @@ impl Http {
         }
     }
 
-    fn exchange(&self, req: &Request) -> std::result::Result<Response, ureq::Error> {
+    fn exchange(
+        &self,
+        req: &Request,
+        extra: &[(&str, &str)],
+    ) -> std::result::Result<Response, ureq::Error> {
         let mut builder = ureq::http::Request::builder()
             .method(req.method.as_str())
             .uri(req.full_url());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
+        }
+        for (k, v) in extra {
+            builder = builder.header(*k, *v);
         }
         let accept_json = !req
             .headers

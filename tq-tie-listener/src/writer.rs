@@ -223,7 +223,8 @@ impl Writer {
             }
         }
         out.indicators = items.len();
-        tq.consume_indicators(&items)?;
+        // One request for the whole batch of changes (three indicators each).
+        tq.consume_indicators_in(&items, items.len())?;
         out.written = to_write.len();
         self.index
             .record(to_write.iter().map(|(c, v)| (c.file_key(), *v)))

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{
-    from_data, rows, typed_rows, Consumed, Indicator, IndicatorUpsert, ThreatQ, BULK_BATCH,
+    from_data, into_rows, typed_rows, Consumed, Indicator, IndicatorUpsert, ThreatQ, BULK_BATCH,
     PAGE_SIZE,
 };
 use crate::http::{Method, Request};
@@ -61,14 +61,30 @@ impl ThreatQ {
         from_data(v, "indicators")
     }
 
-    /// Bulk upsert (`POST /api/indicators/consume`), in batches of 500. Returns the
-    /// indicators ThreatQ reports, matched back by value by the caller.
+    /// Bulk upsert (`POST /api/indicators/consume`), in batches of 500 (threatqsdk's
+    /// `bulk_upload`). Returns the indicators ThreatQ reports, matched back by value by the
+    /// caller.
     pub fn consume_indicators(&self, items: &[IndicatorUpsert]) -> Result<Vec<Consumed>> {
+        self.consume_indicators_in(items, BULK_BATCH)
+    }
+
+    /// Bulk upsert in batches of `batch` indicators: a connector that writes several
+    /// indicators per event (a file's three hashes) sends one request per batch of events.
+    /// Each batch is serialised straight to bytes, without a JSON tree in between.
+    pub fn consume_indicators_in(
+        &self,
+        items: &[IndicatorUpsert],
+        batch: usize,
+    ) -> Result<Vec<Consumed>> {
         let mut out = Vec::with_capacity(items.len());
-        for batch in items.chunks(BULK_BATCH) {
-            let body = serde_json::to_value(batch).unwrap_or(Value::Null);
-            let v = self.call(Method::Post, "indicators/consume", &[], Some(body))?;
-            out.extend(typed_rows::<Consumed>(rows(&v), "indicators/consume")?);
+        for chunk in items.chunks(batch.max(1)) {
+            let body = serde_json::to_vec(chunk).map_err(|e| {
+                crate::Error::runtime(format!("cannot encode a consume batch: {e}"))
+            })?;
+            let req = Request::new(Method::Post, self.url("indicators/consume"))
+                .bytes("application/json", body);
+            let v = self.call_req(req)?;
+            out.extend(typed_rows::<Consumed>(into_rows(v), "indicators/consume")?);
         }
         Ok(out)
     }

@@ -230,10 +230,10 @@ impl ThreatQ {
         let mut renewed = false;
         loop {
             let token = self.access_token(renewed)?;
-            let authed = req
-                .clone()
-                .header("Authorization", format!("Bearer {}", token.expose()));
-            let resp = self.http.send(SYSTEM, &authed)?;
+            let bearer = format!("Bearer {}", token.expose());
+            let resp = self
+                .http
+                .send_with(SYSTEM, &req, &[("Authorization", bearer.as_str())])?;
             if resp.status == 401 && !renewed {
                 log::info!("ThreatQ answered 401 (token expired or revoked); renewing the token");
                 renewed = true;
