@@ -97,6 +97,7 @@ fn upsert(st: &mut State, p: Prepared) -> (u64, bool) {
                     o.fields.insert(k, v);
                 }
             }
+            st.store.reindex_indicator(id);
             st.store.update_row("indicators", id, &now);
         }
         apply_related(st, "indicators", id, &p.body, false, &now);

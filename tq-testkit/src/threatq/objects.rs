@@ -607,6 +607,9 @@ pub fn apply_update(
                 o.fields.insert(k, v);
             }
         }
+        if def.name == "indicators" {
+            st.store.reindex_indicator(id);
+        }
         st.store.update_row(def.name, id, &now);
     }
     apply_related(st, def.name, id, body, false, &now);

@@ -247,6 +247,11 @@ pub struct Store {
     pub uploads: HashMap<String, Vec<u8>>,
     /// The user.
     pub user: User,
+    /// Indicators by (value, type id), so an upsert does not scan the store; kept in step
+    /// by [`Store::insert`], [`Store::remove`] and [`Store::reindex_indicator`].
+    indicator_keys: HashMap<(String, u64), u64>,
+    /// The key each indicator is indexed under.
+    indicator_key_of: HashMap<u64, (String, u64)>,
 }
 
 impl Store {
@@ -262,6 +267,8 @@ impl Store {
             attribute_names: Vec::new(),
             tags: Vec::new(),
             uploads: HashMap::new(),
+            indicator_keys: HashMap::new(),
+            indicator_key_of: HashMap::new(),
             user: User {
                 id: 3,
                 email: email.to_string(),
@@ -330,7 +337,26 @@ impl Store {
             content: None,
         };
         self.objects.entry(coll).or_default().insert(id, obj);
+        if coll == "indicators" {
+            self.reindex_indicator(id);
+        }
         id
+    }
+
+    /// Brings the (value, type) index up to date for one indicator after its fields changed.
+    pub fn reindex_indicator(&mut self, id: u64) {
+        if let Some(old) = self.indicator_key_of.remove(&id) {
+            if self.indicator_keys.get(&old) == Some(&id) {
+                self.indicator_keys.remove(&old);
+            }
+        }
+        let key = self.get("indicators", id).and_then(|o| {
+            Some((o.str_field("value")?.to_string(), o.u64_field("type_id")?))
+        });
+        if let Some(key) = key {
+            self.indicator_keys.insert(key.clone(), id);
+            self.indicator_key_of.insert(id, key);
+        }
     }
 
     /// Removes an object and its links.
@@ -342,6 +368,11 @@ impl Store {
             .is_some();
         if gone {
             self.links.retain(|l| l.other(coll, id).is_none());
+            if coll == "indicators" {
+                if let Some(key) = self.indicator_key_of.remove(&id) {
+                    self.indicator_keys.remove(&key);
+                }
+            }
         }
         gone
     }
@@ -445,12 +476,12 @@ impl Store {
 
     /// The indicator with this value and type id.
     pub fn find_indicator(&self, value: &str, type_id: u64) -> Option<u64> {
-        self.objects.get("indicators").and_then(|m| {
-            m.values()
-                .find(|o| {
-                    o.str_field("value") == Some(value) && o.u64_field("type_id") == Some(type_id)
-                })
-                .map(|o| o.id)
-        })
+        let id = *self.indicator_keys.get(&(value.to_string(), type_id))?;
+        // The index is kept in step with every field change; verify all the same.
+        self.get("indicators", id)
+            .filter(|o| {
+                o.str_field("value") == Some(value) && o.u64_field("type_id") == Some(type_id)
+            })
+            .map(|o| o.id)
     }
 }
