@@ -276,6 +276,15 @@ impl Request {
     }
 }
 
+/// The `Authorization` value of HTTP Basic authentication (`Basic base64(user:password)`),
+/// held as a [`Secret`](crate::Secret) so it never reaches a log line.
+pub fn basic_auth(user: &str, password: &crate::Secret) -> crate::Secret {
+    use base64::Engine as _;
+    let token =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+    crate::Secret::new(format!("Basic {token}"))
+}
+
 /// Percent-encodes a query component (RFC 3986 unreserved characters kept).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -739,6 +748,17 @@ mod tests {
             "https://tq/api/token?grant_type=refresh_token&refresh_token=***"
         );
         assert!(r.full_url().contains("rt-123456"));
+    }
+
+    #[test]
+    fn basic_auth_is_rfc7617_and_secret() {
+        let h = basic_auth("admin", &crate::Secret::new("secret"));
+        assert_eq!(h.expose(), "Basic YWRtaW46c2VjcmV0");
+        assert_eq!(format!("{h}"), "***");
+        assert_eq!(
+            basic_auth("Aladdin", &crate::Secret::new("open sesame")).expose(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
-use tq_common::http::{Http, Method, Request, Response};
+use tq_common::http::{basic_auth, Http, Method, Request, Response};
 use tq_common::{Error, Result, Secret};
 
 /// How errors name this system.
@@ -153,19 +153,12 @@ impl CtrClient {
             .token_requests
             .lock()
             .unwrap_or_else(|p| p.into_inner()) += 1;
-        let basic = Secret::new(base64_encode(
-            format!(
-                "{}:{}",
-                self.settings.client_id,
-                self.settings.client_password.expose()
-            )
-            .as_bytes(),
-        ));
+        let basic = basic_auth(&self.settings.client_id, &self.settings.client_password);
         let req = Request::new(
             Method::Post,
             format!("{}{TOKEN_PATH}", self.settings.base_url),
         )
-        .header("Authorization", format!("Basic {}", basic.expose()))
+        .header("Authorization", basic.expose())
         .form(vec![(
             "grant_type".to_string(),
             "client_credentials".to_string(),
@@ -331,46 +324,9 @@ fn oauth_error(resp: &Response) -> Option<String> {
     Some(tq_common::logging::redact(&text).into_owned())
 }
 
-/// Standard base64 with padding (RFC 4648), for the Basic credentials.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (plain, enc) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_encode(plain.as_bytes()), enc);
-        }
-    }
 
     #[test]
     fn region_urls_and_override() {

@@ -99,11 +99,11 @@ pub fn provision(epo: &Epo, dir: &Path, common_name: &str) -> Result<()> {
     } else {
         epo.host.clone()
     };
-    let auth = base64_encode(format!("{}:{}", epo.username, epo.password.expose()).as_bytes());
+    let auth = tq_common::http::basic_auth(&epo.username, &epo.password);
     let req = Request::new(Method::Get, format!("https://{host}:{}{COMMAND}", epo.port))
         .query("csrString", csr_pem.clone())
         .query(":output", "json")
-        .header("Authorization", format!("Basic {auth}"));
+        .header("Authorization", auth.expose());
     let resp = http.send(SYSTEM, &req)?;
     match resp.status {
         200 => {}
@@ -242,29 +242,6 @@ pub fn key_and_csr(cn: &str) -> std::result::Result<(String, String), openssl::e
     ))
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(c.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(c.get(2).copied().unwrap_or(0));
-        s.push(A[(n >> 18) as usize & 63] as char);
-        s.push(A[(n >> 12) as usize & 63] as char);
-        s.push(if c.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        s.push(if c.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +263,6 @@ mod tests {
 
     #[test]
     fn reply_parsing() {
-        assert_eq!(base64_encode(b"admin:secret"), "YWRtaW46c2VjcmV0");
         let e = parse_reply("ERROR 0: bad credentials").expect_err("error");
         assert!(e.contains("failed"), "{e}");
         assert!(parse_reply("OK:\r\n\"a,b\"\r\n").is_err());
