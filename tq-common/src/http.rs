@@ -174,8 +174,9 @@ pub enum Body {
     },
 }
 
-/// One request.
-#[derive(Debug, Clone)]
+/// One request. Its `Debug` shows header names and the body size, never their values
+/// (an `Authorization` header is a credential).
+#[derive(Clone)]
 pub struct Request {
     /// Method.
     pub method: Method,
@@ -190,6 +191,33 @@ pub struct Request {
     /// Whether a request that may have reached the server can be sent again. Defaults to
     /// the method's idempotency; a POST that only reads (a query) or an upsert can set it.
     pub idempotent: bool,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = match &self.body {
+            Body::None => "none".to_string(),
+            Body::Json(_) => "json".to_string(),
+            Body::Form(p) => format!("form ({} fields)", p.len()),
+            Body::Bytes {
+                content_type,
+                bytes,
+            } => format!("{content_type}, {} bytes", bytes.len()),
+        };
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.log_url())
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("body", &body)
+            .finish()
+    }
 }
 
 impl Request {
@@ -748,6 +776,16 @@ mod tests {
             "https://tq/api/token?grant_type=refresh_token&refresh_token=***"
         );
         assert!(r.full_url().contains("rt-123456"));
+    }
+
+    #[test]
+    fn debug_of_a_request_shows_no_header_value_or_body() {
+        let r = Request::new(Method::Post, "https://tq/api/token")
+            .header("Authorization", "Bearer tok-98765")
+            .json(serde_json::json!({"password": "pw-4321"}));
+        let d = format!("{r:?}");
+        assert!(d.contains("Authorization") && d.contains("json"), "{d}");
+        assert!(!d.contains("tok-98765") && !d.contains("pw-4321"), "{d}");
     }
 
     #[test]
