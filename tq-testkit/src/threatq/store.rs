@@ -350,9 +350,9 @@ impl Store {
                 self.indicator_keys.remove(&old);
             }
         }
-        let key = self.get("indicators", id).and_then(|o| {
-            Some((o.str_field("value")?.to_string(), o.u64_field("type_id")?))
-        });
+        let key = self
+            .get("indicators", id)
+            .and_then(|o| Some((o.str_field("value")?.to_string(), o.u64_field("type_id")?)));
         if let Some(key) = key {
             self.indicator_keys.insert(key.clone(), id);
             self.indicator_key_of.insert(id, key);
