@@ -30,6 +30,49 @@ fn tlp_of(src: &Value) -> Option<u64> {
     }
 }
 
+/// A source as a validated body names it (`{"name", "tlp"|"tlp_id", "published_at"}`),
+/// read out of the body.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    /// The source's name.
+    pub name: String,
+    /// Its TLP id, if the body gives one.
+    pub tlp_id: Option<u64>,
+    /// When the source published it, if the body says.
+    pub published_at: Option<String>,
+}
+
+/// The sources of a validated `sources` list: the items that have a `name`, in order.
+/// With `take`, strings are moved out of the list instead of copied.
+pub fn source_specs(list: &mut Value, take: bool) -> Vec<SourceSpec> {
+    let Some(items) = list.as_array_mut() else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for s in items {
+        let Some(name) = string_of(s.get_mut("name"), take) else {
+            continue;
+        };
+        let tlp_id = tlp_of(s);
+        let published_at = string_of(s.get_mut("published_at"), take);
+        out.push(SourceSpec {
+            name,
+            tlp_id,
+            published_at,
+        });
+    }
+    out
+}
+
+/// The string a field holds, moved out (`take`) or copied.
+pub fn string_of(v: Option<&mut Value>, take: bool) -> Option<String> {
+    match v? {
+        Value::String(s) if take => Some(std::mem::take(s)),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// New source pivots for a validated `sources` list; an absent or empty list means the
 /// user's own source when `default_user` is set.
 pub fn sources_from(
@@ -38,16 +81,24 @@ pub fn sources_from(
     default_user: bool,
     now: &str,
 ) -> Vec<SourceRef> {
-    let mut out = Vec::new();
-    for s in list.and_then(Value::as_array).into_iter().flatten() {
-        let Some(name) = s.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        let published = s
-            .get("published_at")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        out.push(store.source_ref(name, tlp_of(s), published, now));
+    let specs = list.map(|l| source_specs(&mut l.clone(), true));
+    sources_of(store, specs.as_deref(), default_user, now)
+}
+
+/// [`sources_from`] for sources already read out of the body.
+pub fn sources_of(
+    store: &mut Store,
+    specs: Option<&[SourceSpec]>,
+    default_user: bool,
+    now: &str,
+) -> Vec<SourceRef> {
+    let specs = specs.unwrap_or_default();
+    // Exact capacity: these vectors are stored with every row (a default-sized one would
+    // hold room for four pivots where there is usually one).
+    let n = specs.len().max(usize::from(default_user));
+    let mut out = Vec::with_capacity(n);
+    for s in specs {
+        out.push(store.source_ref(&s.name, s.tlp_id, s.published_at.clone(), now));
     }
     if out.is_empty() && default_user {
         out.push(store.user_source_ref(now));
@@ -67,6 +118,9 @@ pub fn attach_sources(
     let mut out = Vec::new();
     let mut added = false;
     if let Some(o) = store.get_mut(coll, id) {
+        if o.sources.is_empty() {
+            o.sources.reserve_exact(sources.len());
+        }
         for s in sources {
             match o.sources.iter().find(|e| e.name == s.name) {
                 Some(e) => out.push(e.clone()),
@@ -98,38 +152,114 @@ pub fn add_attribute(
     published_at: Option<String>,
     now: &str,
 ) -> Option<AttrRow> {
-    let mut names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
+    let (at, added) = add_attribute_at(
+        store,
+        merge,
+        coll,
+        id,
+        name,
+        value.to_string(),
+        sources,
+        published_at,
+        now,
+    )?;
+    if added {
+        store.touch(coll, id, now);
+    }
+    store.get(coll, id)?.attributes.get(at).cloned()
+}
+
+/// [`add_attribute`] without copying the row out and without touching the object (the
+/// caller does, once): returns the row's index in the object's attribute rows (the new
+/// row's, or with `merge` the identical row's) and whether it was added.
+#[allow(clippy::too_many_arguments)]
+fn add_attribute_at(
+    store: &mut Store,
+    merge: bool,
+    coll: &str,
+    id: u64,
+    name: &str,
+    value: String,
+    sources: Vec<SourceRef>,
+    published_at: Option<String>,
+    now: &str,
+) -> Option<(usize, bool)> {
     if merge {
+        let mut names: Vec<&str> = sources.iter().map(|s| &*s.name).collect();
+        names.sort_unstable();
         let o = store.get(coll, id)?;
-        let same = o.attributes.iter().find(|a| {
-            let mut an: Vec<&str> = a.sources.iter().map(|s| s.name.as_str()).collect();
+        let same = o.attributes.iter().position(|a| {
+            let mut an: Vec<&str> = a.sources.iter().map(|s| &*s.name).collect();
             an.sort_unstable();
-            a.name == name && a.value == value && an == names
+            *a.name == *name && a.value == value && an == names
         });
-        if let Some(a) = same {
-            return Some(a.clone());
+        if let Some(at) = same {
+            return Some((at, false));
         }
     }
-    let attribute_id = store.attribute_id(name);
+    let (attribute_id, name) = store.attribute_name(name);
+    let now_shared = store.shared_stamp(now);
     let row = AttrRow {
         id: store.next_row_id(),
         attribute_id,
-        name: name.to_string(),
-        value: value.to_string(),
+        name,
+        value,
         sources,
         published_at,
-        created_at: now.to_string(),
-        updated_at: now.to_string(),
-        touched_at: now.to_string(),
+        created_at: now_shared.clone(),
+        updated_at: now_shared.clone(),
+        touched_at: now_shared,
     };
-    store.get_mut(coll, id)?.attributes.push(row.clone());
-    store.touch(coll, id, now);
-    Some(row)
+    let o = store.get_mut(coll, id)?;
+    o.attributes.push(row);
+    Some((o.attributes.len() - 1, true))
+}
+
+/// An attribute as a validated body writes it, read out of the body.
+#[derive(Clone, Debug)]
+pub struct AttrSpec {
+    /// The name.
+    pub name: String,
+    /// The value as a string (numbers as JSON prints them).
+    pub value: String,
+    /// Its own sources, when it names a non-empty list.
+    pub sources: Option<Vec<SourceSpec>>,
+    /// When it was published, if the body says.
+    pub published_at: Option<String>,
+}
+
+/// The attributes of a validated `attributes` list: the items with a `name` and a `value`,
+/// in order. With `take`, strings are moved out of the list instead of copied.
+pub fn attr_specs(list: &mut [Value], take: bool) -> Vec<AttrSpec> {
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        let Some(value) = a.get_mut("value").map(|v| match v {
+            Value::String(s) if take => std::mem::take(s),
+            other => scalar_string(other),
+        }) else {
+            continue;
+        };
+        let Some(name) = string_of(a.get_mut("name"), take) else {
+            continue;
+        };
+        let sources = a
+            .get_mut("sources")
+            .filter(|s| s.as_array().is_some_and(|l| !l.is_empty()))
+            .map(|s| source_specs(s, take));
+        let published_at = string_of(a.get_mut("published_at"), take);
+        out.push(AttrSpec {
+            name,
+            value,
+            sources,
+            published_at,
+        });
+    }
+    out
 }
 
 /// Adds validated attribute bodies (`[{name, value, sources?, published_at?}]`);
 /// attributes without sources get `fallback` sources (the object's, or the user's).
+/// Returns the rows' indexes in the object's attribute rows.
 pub fn add_attributes(
     st: &mut State,
     coll: &str,
@@ -137,36 +267,49 @@ pub fn add_attributes(
     list: &[Value],
     fallback: Option<&Value>,
     now: &str,
-) -> Vec<AttrRow> {
+) -> Vec<usize> {
+    let specs = attr_specs(&mut list.to_vec(), true);
+    let fallback = fallback.map(|f| source_specs(&mut f.clone(), true));
+    add_attribute_specs(st, coll, id, specs, fallback.as_deref(), now)
+}
+
+/// [`add_attributes`] for attributes already read out of the body.
+pub fn add_attribute_specs(
+    st: &mut State,
+    coll: &str,
+    id: u64,
+    specs: Vec<AttrSpec>,
+    fallback: Option<&[SourceSpec]>,
+    now: &str,
+) -> Vec<usize> {
     let merge = st.cfg.merge_duplicate_attributes;
-    let mut out = Vec::new();
-    for a in list {
-        let (Some(name), Some(value)) = (a.get("name").and_then(Value::as_str), a.get("value"))
-        else {
-            continue;
-        };
-        let value = scalar_string(value);
-        let own = a
-            .get("sources")
-            .filter(|s| s.as_array().is_some_and(|l| !l.is_empty()));
-        let sources = sources_from(&mut st.store, own.or(fallback), true, now);
-        let published = a
-            .get("published_at")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(row) = add_attribute(
+    if let Some(o) = st.store.get_mut(coll, id) {
+        if o.attributes.is_empty() {
+            o.attributes.reserve_exact(specs.len());
+        }
+    }
+    let mut out = Vec::with_capacity(specs.len());
+    let mut added = false;
+    for a in specs {
+        let sources = sources_of(&mut st.store, a.sources.as_deref().or(fallback), true, now);
+        if let Some((at, new)) = add_attribute_at(
             &mut st.store,
             merge,
             coll,
             id,
-            name,
-            &value,
+            &a.name,
+            a.value,
             sources,
-            published,
+            a.published_at,
             now,
         ) {
-            out.push(row);
+            out.push(at);
+            added |= new;
         }
+    }
+    // One touch for the whole list (each added row touches the object at the same `now`).
+    if added {
+        st.store.touch(coll, id, now);
     }
     out
 }
@@ -192,11 +335,13 @@ macro_rules! owner_or_404 {
 pub fn post_attributes(st: &mut State, req: &Request, coll: &str, id: u64) -> Reply {
     let singular = owner_or_404!(st, coll, id);
     let body = json_body(req)?;
-    let (items, _) = one_or_many(&body, ATTRIBUTE, &|_| None)?;
+    let (items, _) = one_or_many(body, ATTRIBUTE, &|_| None)?;
     let now = st.clock.stamp();
     let rows = add_attributes(st, coll, id, &items, None, &now);
+    let o = st.store.get(coll, id).ok_or_else(not_found)?;
     let data = rows
         .iter()
+        .filter_map(|at| o.attributes.get(*at))
         .map(|a| attribute_json(a, singular, id))
         .collect();
     Ok(reply::list_with_status(201, data))
@@ -236,7 +381,8 @@ pub fn put_attribute(st: &mut State, req: &Request, coll: &str, id: u64, row: u6
     let name_id = body
         .get("name")
         .and_then(Value::as_str)
-        .map(|n| (n.to_string(), st.store.attribute_id(n)));
+        .map(|n| st.store.attribute_name(n));
+    let stamp = st.store.shared_stamp(&now);
     let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
     let a = o
         .attributes
@@ -246,7 +392,7 @@ pub fn put_attribute(st: &mut State, req: &Request, coll: &str, id: u64, row: u6
     if let Some(v) = body.get("value") {
         a.value = scalar_string(v);
     }
-    if let Some((n, aid)) = name_id {
+    if let Some((aid, n)) = name_id {
         a.name = n;
         a.attribute_id = aid;
     }
@@ -260,8 +406,8 @@ pub fn put_attribute(st: &mut State, req: &Request, coll: &str, id: u64, row: u6
             }
         }
     }
-    a.updated_at = now.clone();
-    a.touched_at = now.clone();
+    a.updated_at = stamp.clone();
+    a.touched_at = stamp;
     let out = attribute_json(a, singular, id);
     st.store.touch(coll, id, &now);
     Ok(reply::data(out))
@@ -285,7 +431,7 @@ pub fn delete_attribute(st: &mut State, coll: &str, id: u64, row: u64) -> Reply 
 pub fn post_sources(st: &mut State, req: &Request, coll: &str, id: u64) -> Reply {
     let singular = owner_or_404!(st, coll, id);
     let body = json_body(req)?;
-    let (items, _) = one_or_many(&body, SOURCE, &|_| None)?;
+    let (items, _) = one_or_many(body, SOURCE, &|_| None)?;
     let now = st.clock.stamp();
     let list = Value::Array(items);
     let refs = sources_from(&mut st.store, Some(&list), false, &now);
@@ -330,8 +476,8 @@ pub fn search_sources(st: &State, req: &Request) -> Reply {
         .store
         .sources
         .iter()
-        .filter(|s| name.is_none_or(|n| super::query::filter_matches(n, &json!(s.name))))
-        .map(|s| json!({ "id": s.id, "name": s.name, "type": s.source_type }))
+        .filter(|s| name.is_none_or(|n| super::query::filter_matches(n, &json!(&*s.name))))
+        .map(|s| json!({ "id": s.id, "name": &*s.name, "type": &*s.source_type }))
         .collect();
     Ok(reply::list(data.len(), data))
 }

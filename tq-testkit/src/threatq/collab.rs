@@ -163,7 +163,7 @@ pub fn delete_comment(st: &mut State, coll: &str, id: u64, cid: u64) -> Reply {
 pub fn post_tags(st: &mut State, req: &Request, coll: &str, id: u64) -> Reply {
     singular_if_exists(st, coll, id)?;
     let body = json_body(req)?;
-    let (items, _) = one_or_many(&body, TAG, &|_| None)?;
+    let (items, _) = one_or_many(body, TAG, &|_| None)?;
     let names: Vec<String> = items
         .iter()
         .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string))

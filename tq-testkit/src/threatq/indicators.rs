@@ -5,13 +5,15 @@
 
 use serde_json::{json, Map, Value};
 
+use super::bulk;
 use super::objects::{
-    apply_related, apply_update, check_relations, relation_field, row_fields, INDICATOR,
+    apply_related_of, apply_update, check_relations, relation_field, row_fields_without_hash,
+    Related, INDICATOR,
 };
-use super::render::{render, row_json, Opts, With};
+use super::render::{render, Opts, RowRef, With};
 use super::reply::{self, invalid, json_body, not_found, Reply};
 use super::store::collection;
-use super::validate::{check, check_update, one_or_many, opt, Ty, F};
+use super::validate::{check, check_item, check_update, one_or_many, opt, Ty, F};
 use super::State;
 use crate::server::{Request, Response};
 
@@ -21,41 +23,60 @@ pub const DEFAULT_STATUS: &str = "Review";
 
 /// One validated, resolved indicator of a create or consume body.
 struct Prepared {
-    body: Value,
+    /// What the item attaches (sources, attributes, ...), read out of its body.
+    related: Related,
     value: String,
+    /// The md5 of `value` (the row's `hash` when the indicator is new).
+    hash: String,
     type_id: u64,
     fields: Map<String, Value>,
 }
 
-fn prepare(st: &State, items: &[Value], many: bool) -> Result<Vec<Prepared>, Response> {
-    let mut out = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        let prefix = if many { i.to_string() } else { String::new() };
-        let at = |f: &str| super::validate::join(&prefix, f);
-        let fields = row_fields(st, "indicators", it, None).map_err(|r| reprefix(r, &prefix))?;
-        let Some(type_id) = fields.get("type_id").and_then(Value::as_u64) else {
-            let f = at("type");
-            return Err(invalid(&f, &format!("The {f} field is required.")));
-        };
-        check_relations(st, it, &prefix)?;
-        let value = it
-            .get("value")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if value.is_empty() {
-            let f = at("value");
-            return Err(invalid(&f, &format!("The {f} field is required.")));
-        }
-        out.push(Prepared {
-            body: it.clone(),
-            value,
-            type_id,
-            fields,
-        });
+/// Resolves one validated item: item `index` of a list body, or the body itself (`None`).
+/// What the item attaches is taken out of it; the caller drops the rest.
+fn prepare_item(st: &State, it: &mut Value, index: Option<usize>) -> Result<Prepared, Response> {
+    let prefix = index.map(|i| i.to_string()).unwrap_or_default();
+    let at = |f: &str| super::validate::join(&prefix, f);
+    // The row's hash is set by `upsert` from the trimmed value, so none here.
+    let fields =
+        row_fields_without_hash(st, "indicators", it, None).map_err(|r| reprefix(r, &prefix))?;
+    let Some(type_id) = fields.get("type_id").and_then(Value::as_u64) else {
+        let f = at("type");
+        return Err(invalid(&f, &format!("The {f} field is required.")));
+    };
+    check_relations(st, it, &prefix)?;
+    let value = it
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if value.is_empty() {
+        let f = at("value");
+        return Err(invalid(&f, &format!("The {f} field is required.")));
     }
-    Ok(out)
+    Ok(Prepared {
+        related: Related::take_from(it),
+        hash: super::objects::md5_hex(&value),
+        value,
+        type_id,
+        fields,
+    })
+}
+
+/// Resolves validated items (the first error in order); returns them and what is left of
+/// the items' bodies.
+fn prepare(
+    st: &State,
+    items: Vec<Value>,
+    many: bool,
+) -> Result<(Vec<Prepared>, Vec<Value>), Response> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut rest = items;
+    for (i, it) in rest.iter_mut().enumerate() {
+        out.push(prepare_item(st, it, many.then_some(i))?);
+    }
+    Ok((out, rest))
 }
 
 /// Puts the item index in front of a 422's field name (`type` → `0.type`).
@@ -80,17 +101,14 @@ fn reprefix(r: Response, prefix: &str) -> Response {
 fn upsert(st: &mut State, p: Prepared) -> (u64, bool) {
     let now = st.clock.stamp();
     if let Some(id) = st.store.find_indicator(&p.value, p.type_id) {
-        let base = st
-            .store
-            .get("indicators", id)
-            .map(|o| o.fields.clone())
-            .unwrap_or_default();
         let mut changes = p.fields;
         changes.remove("value");
         changes.remove("hash");
-        changes.retain(|k, v| base.get(k) != Some(v));
         // A re-sent published_at does not make the row change.
         changes.remove("published_at");
+        if let Some(o) = st.store.get("indicators", id) {
+            changes.retain(|k, v| o.fields.get(k) != Some(v));
+        }
         if !changes.is_empty() {
             if let Some(o) = st.store.get_mut("indicators", id) {
                 for (k, v) in changes {
@@ -100,7 +118,7 @@ fn upsert(st: &mut State, p: Prepared) -> (u64, bool) {
             st.store.reindex_indicator(id);
             st.store.update_row("indicators", id, &now);
         }
-        apply_related(st, "indicators", id, &p.body, false, &now);
+        apply_related_of(st, "indicators", id, p.related, false, &now);
         return (id, true);
     }
     let mut f = p.fields;
@@ -115,7 +133,7 @@ fn upsert(st: &mut State, p: Prepared) -> (u64, bool) {
             .unwrap_or(1);
         f.insert("status_id".into(), json!(sid));
     }
-    f.insert("hash".into(), json!(super::objects::md5_hex(&p.value)));
+    f.insert("hash".into(), json!(p.hash));
     f.entry("description").or_insert(Value::Null);
     f.entry("published_at").or_insert(json!(now));
     for k in [
@@ -128,17 +146,15 @@ fn upsert(st: &mut State, p: Prepared) -> (u64, bool) {
     }
     f.insert("expires_needs_calc".into(), json!("N"));
     let id = st.store.insert("indicators", f, &now);
-    apply_related(st, "indicators", id, &p.body, true, &now);
+    apply_related_of(st, "indicators", id, p.related, true, &now);
     (id, false)
 }
 
 /// `POST /api/indicators` (object or list) → 201 `{"total","data":[{...,"existing"}]}`.
 pub fn create(st: &mut State, req: &Request) -> Reply {
     let with = With::parse(req.query_param("with").unwrap_or(""))?;
-    let body = json_body(req)?;
-    let (items, many) = one_or_many(&body, INDICATOR, &relation_field)?;
-    let prepared = prepare(st, &items, many)?;
-    let mut data = Vec::new();
+    let (prepared, _) = prepare_body(st, req)?;
+    let mut data = Vec::with_capacity(prepared.len());
     for p in prepared {
         let (id, existed) = upsert(st, p);
         if let Some(o) = st.store.get("indicators", id) {
@@ -154,9 +170,9 @@ pub fn create(st: &mut State, req: &Request) -> Reply {
 
 /// Creates or merges indicators from a consume-style body (object or list), as the
 /// routes do; returns the ids in body order. For test seeding.
-pub fn upsert_body(st: &mut State, body: &Value) -> Result<Vec<u64>, Response> {
+pub fn upsert_body(st: &mut State, body: Value) -> Result<Vec<u64>, Response> {
     let (items, many) = one_or_many(body, INDICATOR, &relation_field)?;
-    let prepared = prepare(st, &items, many)?;
+    let (prepared, _) = prepare(st, items, many)?;
     Ok(prepared.into_iter().map(|p| upsert(st, p).0).collect())
 }
 
@@ -168,17 +184,38 @@ pub fn consume(st: &mut State, req: &Request) -> Reply {
             return Err(reply::bad_request("normalize must be Y or N."));
         }
     }
-    let body = json_body(req)?;
-    let (items, many) = one_or_many(&body, INDICATOR, &relation_field)?;
-    let prepared = prepare(st, &items, many)?;
-    let mut data = Vec::new();
-    for p in prepared {
-        let (id, _) = upsert(st, p);
-        if let Some(o) = st.store.get("indicators", id) {
-            data.push(Value::Object(row_json(o)));
-        }
+    let (prepared, rest) = prepare_body(st, req)?;
+    let ids: Vec<u64> = prepared.into_iter().map(|p| upsert(st, p).0).collect();
+    // Freeing what is left of a large body takes a while, and nothing waits for it.
+    drop_in_background(rest);
+    // The rows are written straight from the store (no JSON tree built per row).
+    let rows: Vec<RowRef<'_>> = ids
+        .iter()
+        .filter_map(|id| st.store.get("indicators", *id).map(RowRef))
+        .collect();
+    Ok(reply::list_of(200, &rows))
+}
+
+/// The checked and resolved items of a create or consume body, and what is left of the
+/// items' bodies (to drop). A large list body is parsed, checked and resolved in two halves
+/// at once ([`bulk::in_halves`]), with the same answer, errors included, as the serial path.
+#[allow(clippy::type_complexity)]
+fn prepare_body(st: &State, req: &Request) -> Result<(Vec<Prepared>, Vec<Value>), Response> {
+    let check = |item: &Value, index: usize| check_item(item, INDICATOR, &relation_field, index);
+    let resolve = |item: &mut Value, index: usize| prepare_item(st, item, Some(index));
+    if let Some(done) = bulk::in_halves(&req.body, check, resolve) {
+        return done;
     }
-    Ok(reply::list_with_status(200, data))
+    let body = json_body(req)?;
+    let (items, many) = one_or_many(body, INDICATOR, &relation_field)?;
+    prepare(st, items, many)
+}
+
+/// Drops `v` on a short-lived thread (or here, when no thread can be started).
+fn drop_in_background<T: Send + 'static>(v: T) {
+    let _ = std::thread::Builder::new()
+        .name("tq-fake-drop".into())
+        .spawn(move || drop(v));
 }
 
 /// Update body: every indicator field optional.

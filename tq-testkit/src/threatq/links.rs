@@ -48,7 +48,7 @@ pub fn post_link(st: &mut State, req: &Request, coll: &str, id: u64, related: &s
     let rel = collection(related).ok_or_else(not_found)?.name;
     st.store.get(coll, id).ok_or_else(not_found)?;
     let body = json_body(req)?;
-    let (items, many) = one_or_many(&body, LINK, &|_| None)?;
+    let (items, many) = one_or_many(body, LINK, &|_| None)?;
     let ids: Vec<u64> = items
         .iter()
         .filter_map(|i| i.get("id").and_then(Value::as_u64))

@@ -31,6 +31,7 @@
 mod attachments;
 mod attributes;
 mod auth;
+mod bulk;
 mod clock;
 mod collab;
 mod collections;
@@ -579,7 +580,7 @@ impl FakeThreatQ {
     /// Adds an indicator with sources, attributes, tags...; returns its id.
     pub fn add_indicator_with(&self, ind: NewIndicator) -> u64 {
         let mut st = self.st();
-        let ids = indicators::upsert_body(&mut st, &ind.body())
+        let ids = indicators::upsert_body(&mut st, ind.body())
             .unwrap_or_else(|r| panic!("add_indicator: {}", body_error(r)));
         ids[0]
     }
@@ -589,7 +590,7 @@ impl FakeThreatQ {
     pub fn add_object(&self, collection: &str, body: Value) -> u64 {
         let mut st = self.st();
         if collection == "indicators" {
-            let ids = indicators::upsert_body(&mut st, &body)
+            let ids = indicators::upsert_body(&mut st, body)
                 .unwrap_or_else(|r| panic!("add_object: {}", body_error(r)));
             return ids[0];
         }

@@ -5,7 +5,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::attributes::{add_attributes, attach_sources, sources_from};
+use super::attributes::{
+    add_attribute_specs, attach_sources, attr_specs, source_specs, sources_of, string_of, AttrSpec,
+    SourceSpec,
+};
 use super::collab::{add_comment, add_tags};
 use super::links::link;
 use super::lookups::Table;
@@ -195,8 +198,16 @@ pub fn resolve(
 
 /// The md5 hex of a string (indicator and event `hash`).
 pub fn md5_hex(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     openssl::hash::hash(openssl::hash::MessageDigest::md5(), s.as_bytes())
-        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+        .map(|d| {
+            let mut out = String::with_capacity(2 * d.len());
+            for b in d.iter() {
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 0xf)] as char);
+            }
+            out
+        })
         .unwrap_or_default()
 }
 
@@ -223,42 +234,107 @@ pub fn check_relations(st: &State, body: &Value, prefix: &str) -> Result<(), Res
 /// none), attributes (without own sources they get the body's sources), tags, comments and
 /// relation lists. Touches the object when anything was added.
 pub fn apply_related(st: &mut State, coll: &str, id: u64, body: &Value, is_new: bool, now: &str) {
-    let obj_sources = body
-        .get("sources")
-        .filter(|s| s.as_array().is_some_and(|l| !l.is_empty()));
-    let refs = sources_from(&mut st.store, obj_sources, is_new, now);
+    apply_related_of(st, coll, id, Related::take(body.clone()), is_new, now);
+}
+
+/// The related rows a validated body carries, read out of it (see [`apply_related`]).
+#[derive(Debug, Default)]
+pub struct Related {
+    /// The body's own `sources`, when it names a non-empty list.
+    sources: Option<Vec<SourceSpec>>,
+    /// `attributes`, when present.
+    attributes: Option<Vec<AttrSpec>>,
+    /// `tags` by name, when present.
+    tags: Option<Vec<String>>,
+    /// The `value` of each of `comments`, when present.
+    comments: Option<Vec<String>>,
+    /// Relation lists: collection and ids, in body order.
+    relations: Vec<(&'static str, Vec<u64>)>,
+}
+
+impl Related {
+    /// Reads the related rows out of a body, moving its strings (what is left of the body
+    /// is dropped).
+    pub fn take(mut body: Value) -> Related {
+        Related::take_from(&mut body)
+    }
+
+    /// [`Related::take`], leaving the body (without its related strings) to the caller.
+    pub fn take_from(body: &mut Value) -> Related {
+        let Some(m) = body.as_object_mut() else {
+            return Related::default();
+        };
+        let sources = m
+            .get_mut("sources")
+            .filter(|s| s.as_array().is_some_and(|l| !l.is_empty()))
+            .map(|s| source_specs(s, true));
+        let attributes = m
+            .get_mut("attributes")
+            .and_then(Value::as_array_mut)
+            .map(|l| attr_specs(l, true));
+        let tags = m.get_mut("tags").and_then(Value::as_array_mut).map(|l| {
+            l.iter_mut()
+                .filter_map(|t| match t {
+                    Value::String(s) => Some(std::mem::take(s)),
+                    Value::Object(o) => string_of(o.get_mut("name"), true),
+                    _ => None,
+                })
+                .collect()
+        });
+        let comments = m
+            .get_mut("comments")
+            .and_then(Value::as_array_mut)
+            .map(|l| {
+                l.iter_mut()
+                    .filter_map(|c| string_of(c.get_mut("value"), true))
+                    .collect()
+            });
+        let mut relations = Vec::new();
+        for (k, v) in m.iter() {
+            let Some(def) = collection(k) else { continue };
+            let ids = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|it| it.get("id").and_then(Value::as_u64))
+                .collect();
+            relations.push((def.name, ids));
+        }
+        Related {
+            sources,
+            attributes,
+            tags,
+            comments,
+            relations,
+        }
+    }
+}
+
+/// [`apply_related`] for related rows already read out of the body.
+pub fn apply_related_of(
+    st: &mut State,
+    coll: &str,
+    id: u64,
+    rel: Related,
+    is_new: bool,
+    now: &str,
+) {
+    let refs = sources_of(&mut st.store, rel.sources.as_deref(), is_new, now);
     if !refs.is_empty() {
         attach_sources(&mut st.store, coll, id, refs, now);
     }
-    if let Some(list) = body.get("attributes").and_then(Value::as_array) {
-        add_attributes(st, coll, id, list, obj_sources, now);
+    if let Some(list) = rel.attributes {
+        add_attribute_specs(st, coll, id, list, rel.sources.as_deref(), now);
     }
-    if let Some(list) = body.get("tags").and_then(Value::as_array) {
-        let names: Vec<String> = list
-            .iter()
-            .filter_map(|t| match t {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(m) => m.get("name").and_then(Value::as_str).map(str::to_string),
-                _ => None,
-            })
-            .collect();
+    if let Some(names) = rel.tags {
         add_tags(&mut st.store, coll, id, &names, now);
     }
-    if let Some(list) = body.get("comments").and_then(Value::as_array) {
-        for c in list {
-            if let Some(v) = c.get("value").and_then(Value::as_str) {
-                add_comment(&mut st.store, coll, id, v, now);
-            }
-        }
+    for v in rel.comments.iter().flatten() {
+        add_comment(&mut st.store, coll, id, v, now);
     }
-    if let Some(m) = body.as_object() {
-        for (k, v) in m {
-            let Some(def) = collection(k) else { continue };
-            for it in v.as_array().into_iter().flatten() {
-                if let Some(oid) = it.get("id").and_then(Value::as_u64) {
-                    link(&mut st.store, (coll, id), (def.name, oid), now);
-                }
-            }
+    for (other, ids) in rel.relations {
+        for oid in ids {
+            link(&mut st.store, (coll, id), (other, oid), now);
         }
     }
 }
@@ -270,6 +346,26 @@ pub fn row_fields(
     coll: &str,
     body: &Value,
     base: Option<&Map<String, Value>>,
+) -> Result<Map<String, Value>, Response> {
+    row_fields_inner(st, coll, body, base, true)
+}
+
+/// [`row_fields`] without an indicator's `hash` (for callers that set it themselves).
+pub fn row_fields_without_hash(
+    st: &State,
+    coll: &str,
+    body: &Value,
+    base: Option<&Map<String, Value>>,
+) -> Result<Map<String, Value>, Response> {
+    row_fields_inner(st, coll, body, base, false)
+}
+
+fn row_fields_inner(
+    st: &State,
+    coll: &str,
+    body: &Value,
+    base: Option<&Map<String, Value>>,
+    hash: bool,
 ) -> Result<Map<String, Value>, Response> {
     let mut out = Map::new();
     let Some(m) = body.as_object() else {
@@ -357,7 +453,7 @@ pub fn row_fields(
         }
     }
     if let Some(v) = out.get("value").and_then(Value::as_str) {
-        if coll == "indicators" {
+        if coll == "indicators" && hash {
             out.insert("hash".into(), json!(md5_hex(v)));
         }
     }

@@ -70,18 +70,8 @@ pub fn field_values(store: &Store, o: &Obj, field: &str) -> Option<Vec<Value>> {
                 .unwrap_or_default(),
         ),
         "score" => one(Value::from(effective_score(o))),
-        "source_name" => Some(
-            o.sources
-                .iter()
-                .map(|s| Value::from(s.name.clone()))
-                .collect(),
-        ),
-        "attribute_name" => Some(
-            o.attributes
-                .iter()
-                .map(|a| Value::from(a.name.clone()))
-                .collect(),
-        ),
+        "source_name" => Some(o.sources.iter().map(|s| Value::from(&*s.name)).collect()),
+        "attribute_name" => Some(o.attributes.iter().map(|a| Value::from(&*a.name)).collect()),
         "attribute_value" => Some(
             o.attributes
                 .iter()

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::reply::bad_request;
@@ -94,12 +95,12 @@ pub fn source_json(s: &SourceRef, owner: Option<(&str, u64)>) -> Value {
     if let Some((singular, id)) = owner {
         m.insert(format!("{singular}_id"), json!(id));
     }
-    m.insert("name".into(), json!(s.name));
-    m.insert("source_type".into(), json!(s.source_type));
+    m.insert("name".into(), json!(&*s.name));
+    m.insert("source_type".into(), json!(&*s.source_type));
     m.insert("tlp_id".into(), json!(s.tlp_id));
     m.insert("published_at".into(), json!(s.published_at));
-    m.insert("created_at".into(), json!(s.created_at));
-    m.insert("updated_at".into(), json!(s.updated_at));
+    m.insert("created_at".into(), json!(&*s.created_at));
+    m.insert("updated_at".into(), json!(&*s.updated_at));
     m.insert("pivot".into(), json!({ "id": s.pivot_id }));
     Value::Object(m)
 }
@@ -110,15 +111,15 @@ pub fn attribute_json(a: &AttrRow, singular: &str, owner_id: u64) -> Value {
     m.insert("id".into(), json!(a.id));
     m.insert("attribute_id".into(), json!(a.attribute_id));
     m.insert(format!("{singular}_id"), json!(owner_id));
-    m.insert("name".into(), json!(a.name));
+    m.insert("name".into(), json!(&*a.name));
     m.insert("value".into(), json!(a.value));
     m.insert("published_at".into(), json!(a.published_at));
-    m.insert("created_at".into(), json!(a.created_at));
-    m.insert("updated_at".into(), json!(a.updated_at));
-    m.insert("touched_at".into(), json!(a.touched_at));
+    m.insert("created_at".into(), json!(&*a.created_at));
+    m.insert("updated_at".into(), json!(&*a.updated_at));
+    m.insert("touched_at".into(), json!(&*a.touched_at));
     m.insert(
         "attribute".into(),
-        json!({ "id": a.attribute_id, "name": a.name }),
+        json!({ "id": a.attribute_id, "name": &*a.name }),
     );
     m.insert(
         "sources".into(),
@@ -155,6 +156,50 @@ pub fn row_json(o: &Obj) -> Map<String, Value> {
     m.insert("updated_at".into(), json!(o.updated_at));
     m.insert("touched_at".into(), json!(o.touched_at));
     m
+}
+
+/// An object's row as [`row_json`] renders it (the same keys in the same order, the same
+/// bytes), serialized straight from the store without building a JSON tree.
+pub struct RowRef<'a>(pub &'a Obj);
+
+impl Serialize for RowRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        enum Extra<'a> {
+            Id(u64),
+            Str(&'a str),
+        }
+        impl Serialize for Extra<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    Extra::Id(n) => s.serialize_u64(*n),
+                    Extra::Str(t) => s.serialize_str(t),
+                }
+            }
+        }
+        let o = self.0;
+        // `row_json` builds a sorted map: the fields, then id and the timestamps over them.
+        // These are those four keys in sorted order, merged into the sorted fields.
+        let extras = [
+            ("created_at", Extra::Str(&o.created_at)),
+            ("id", Extra::Id(o.id)),
+            ("touched_at", Extra::Str(&o.touched_at)),
+            ("updated_at", Extra::Str(&o.updated_at)),
+        ];
+        let mut m = s.serialize_map(None)?;
+        let mut next = extras.iter().peekable();
+        for (k, v) in &o.fields {
+            while let Some((ek, ev)) = next.next_if(|(ek, _)| *ek <= k.as_str()) {
+                m.serialize_entry(ek, ev)?;
+            }
+            if !extras.iter().any(|(ek, _)| ek == k) {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        for (ek, ev) in next {
+            m.serialize_entry(ek, ev)?;
+        }
+        m.end()
+    }
 }
 
 /// The object with the relations of `with`.

@@ -7,6 +7,7 @@
 //! sources, comments, tags, links, watchlist, score). See threatq-api.md §17.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -60,6 +61,11 @@ pub fn collection(name: &str) -> Option<&'static CollectionDef> {
     COLLECTIONS.iter().find(|c| c.name == name)
 }
 
+/// An immutable string shared between rows: source names and types, attribute names and
+/// the timestamps of related rows. A bulk write stores thousands of rows carrying the same
+/// few strings; sharing them keeps the store from allocating each one again per row.
+pub type Shared = Arc<str>;
+
 /// A source attached to an object or an attribute (the pivot row).
 #[derive(Clone, Debug)]
 pub struct SourceRef {
@@ -67,18 +73,18 @@ pub struct SourceRef {
     pub pivot_id: u64,
     /// The source's id in the source registry.
     pub source_id: u64,
-    /// The source's name.
-    pub name: String,
+    /// The source's name (shared with the registry entry).
+    pub name: Shared,
     /// `users`, `connectors` or `other_sources`.
-    pub source_type: String,
+    pub source_type: Shared,
     /// TLP id (1 red, 2 amber, 3 green, 4 white) or none.
     pub tlp_id: Option<u64>,
     /// When the source published it.
     pub published_at: Option<String>,
     /// Row creation time.
-    pub created_at: String,
+    pub created_at: Shared,
     /// Row update time.
-    pub updated_at: String,
+    pub updated_at: Shared,
 }
 
 /// One attribute row of an object.
@@ -88,8 +94,8 @@ pub struct AttrRow {
     pub id: u64,
     /// The attribute name's id in the registry.
     pub attribute_id: u64,
-    /// The name.
-    pub name: String,
+    /// The name (shared with the attribute-name registry).
+    pub name: Shared,
     /// The value (always a string).
     pub value: String,
     /// The sources of this attribute row.
@@ -97,11 +103,11 @@ pub struct AttrRow {
     /// Published time, if given.
     pub published_at: Option<String>,
     /// Row creation time.
-    pub created_at: String,
+    pub created_at: Shared,
     /// Row update time.
-    pub updated_at: String,
+    pub updated_at: Shared,
     /// Row touch time.
-    pub touched_at: String,
+    pub touched_at: Shared,
 }
 
 /// A comment on an object.
@@ -202,15 +208,21 @@ impl Link {
     }
 }
 
+/// Overwrites a stored timestamp in place (its buffer is reused: no allocation per touch).
+fn set(field: &mut String, now: &str) {
+    field.clear();
+    field.push_str(now);
+}
+
 /// A registered source name.
 #[derive(Clone, Debug)]
 pub struct SourceDef {
     /// Source id.
     pub id: u64,
     /// Name.
-    pub name: String,
+    pub name: Shared,
     /// `users` for the user's own source, else `other_sources`.
-    pub source_type: String,
+    pub source_type: Shared,
 }
 
 /// The one user of the fake.
@@ -240,7 +252,7 @@ pub struct Store {
     /// Source registry.
     pub sources: Vec<SourceDef>,
     /// Attribute name registry: (id, name).
-    pub attribute_names: Vec<(u64, String)>,
+    pub attribute_names: Vec<(u64, Shared)>,
     /// Tag registry: (id, name).
     pub tags: Vec<(u64, String)>,
     /// Files uploaded by step 1 of the two-step upload, by file name.
@@ -249,9 +261,12 @@ pub struct Store {
     pub user: User,
     /// Indicators by (value, type id), so an upsert does not scan the store; kept in step
     /// by [`Store::insert`], [`Store::remove`] and [`Store::reindex_indicator`].
-    indicator_keys: HashMap<(String, u64), u64>,
-    /// The key each indicator is indexed under.
-    indicator_key_of: HashMap<u64, (String, u64)>,
+    /// By type id, then value (so a lookup by `&str` needs no owned key).
+    indicator_keys: HashMap<u64, HashMap<Shared, u64>>,
+    /// The key each indicator is indexed under (value shared with `indicator_keys`).
+    indicator_key_of: HashMap<u64, (Shared, u64)>,
+    /// The last timestamp handed out by [`Store::shared_stamp`].
+    stamp: Shared,
 }
 
 impl Store {
@@ -269,6 +284,7 @@ impl Store {
             uploads: HashMap::new(),
             indicator_keys: HashMap::new(),
             indicator_key_of: HashMap::new(),
+            stamp: Arc::from(""),
             user: User {
                 id: 3,
                 email: email.to_string(),
@@ -281,11 +297,19 @@ impl Store {
         }
         s.sources.push(SourceDef {
             id: 8,
-            name: email.to_string(),
-            source_type: "users".to_string(),
+            name: Arc::from(email),
+            source_type: Arc::from("users"),
         });
         s.user.source_id = 8;
         s
+    }
+
+    /// `now` as a shared string: the same allocation for every row stamped at this instant.
+    pub fn shared_stamp(&mut self, now: &str) -> Shared {
+        if *self.stamp != *now {
+            self.stamp = Arc::from(now);
+        }
+        self.stamp.clone()
     }
 
     /// A fresh id for a related row (attribute, pivot, comment, link, watch entry, tag).
@@ -345,17 +369,22 @@ impl Store {
 
     /// Brings the (value, type) index up to date for one indicator after its fields changed.
     pub fn reindex_indicator(&mut self, id: u64) {
-        if let Some(old) = self.indicator_key_of.remove(&id) {
-            if self.indicator_keys.get(&old) == Some(&id) {
-                self.indicator_keys.remove(&old);
+        if let Some((value, type_id)) = self.indicator_key_of.remove(&id) {
+            if let Some(by_value) = self.indicator_keys.get_mut(&type_id) {
+                if by_value.get(&*value) == Some(&id) {
+                    by_value.remove(&*value);
+                }
             }
         }
         let key = self
             .get("indicators", id)
-            .and_then(|o| Some((o.str_field("value")?.to_string(), o.u64_field("type_id")?)));
-        if let Some(key) = key {
-            self.indicator_keys.insert(key.clone(), id);
-            self.indicator_key_of.insert(id, key);
+            .and_then(|o| Some((Shared::from(o.str_field("value")?), o.u64_field("type_id")?)));
+        if let Some((value, type_id)) = key {
+            self.indicator_keys
+                .entry(type_id)
+                .or_default()
+                .insert(value.clone(), id);
+            self.indicator_key_of.insert(id, (value, type_id));
         }
     }
 
@@ -369,8 +398,10 @@ impl Store {
         if gone {
             self.links.retain(|l| l.other(coll, id).is_none());
             if coll == "indicators" {
-                if let Some(key) = self.indicator_key_of.remove(&id) {
-                    self.indicator_keys.remove(&key);
+                if let Some((value, type_id)) = self.indicator_key_of.remove(&id) {
+                    if let Some(by_value) = self.indicator_keys.get_mut(&type_id) {
+                        by_value.remove(&*value);
+                    }
                 }
             }
         }
@@ -380,28 +411,28 @@ impl Store {
     /// Marks a related-row change: `touched_at = now`.
     pub fn touch(&mut self, coll: &str, id: u64, now: &str) {
         if let Some(o) = self.get_mut(coll, id) {
-            o.touched_at = now.to_string();
+            set(&mut o.touched_at, now);
         }
     }
 
     /// Marks a change of the row itself: `updated_at = touched_at = now`.
     pub fn update_row(&mut self, coll: &str, id: u64, now: &str) {
         if let Some(o) = self.get_mut(coll, id) {
-            o.updated_at = now.to_string();
-            o.touched_at = now.to_string();
+            set(&mut o.updated_at, now);
+            set(&mut o.touched_at, now);
         }
     }
 
     /// The source registry entry for `name`, created when new.
     pub fn source_def(&mut self, name: &str) -> SourceDef {
-        if let Some(s) = self.sources.iter().find(|s| s.name == name) {
+        if let Some(s) = self.sources.iter().find(|s| *s.name == *name) {
             return s.clone();
         }
         let id = self.sources.iter().map(|s| s.id).max().unwrap_or(0) + 1;
         let s = SourceDef {
             id,
-            name: name.to_string(),
-            source_type: "other_sources".to_string(),
+            name: Arc::from(name),
+            source_type: Arc::from("other_sources"),
         };
         self.sources.push(s.clone());
         s
@@ -416,6 +447,7 @@ impl Store {
         now: &str,
     ) -> SourceRef {
         let def = self.source_def(name);
+        let now = self.shared_stamp(now);
         SourceRef {
             pivot_id: self.next_row_id(),
             source_id: def.id,
@@ -423,8 +455,8 @@ impl Store {
             source_type: def.source_type,
             tlp_id,
             published_at,
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
+            created_at: now.clone(),
+            updated_at: now,
         }
     }
 
@@ -434,14 +466,15 @@ impl Store {
         self.source_ref(&email, None, None, now)
     }
 
-    /// The attribute-name registry id for `name`, created when new.
-    pub fn attribute_id(&mut self, name: &str) -> u64 {
-        if let Some((id, _)) = self.attribute_names.iter().find(|(_, n)| n == name) {
-            return *id;
+    /// The attribute-name registry entry for `name` (id and shared name), created when new.
+    pub fn attribute_name(&mut self, name: &str) -> (u64, Shared) {
+        if let Some((id, n)) = self.attribute_names.iter().find(|(_, n)| **n == *name) {
+            return (*id, n.clone());
         }
         let id = self.attribute_names.len() as u64 + 1;
-        self.attribute_names.push((id, name.to_string()));
-        id
+        let n: Shared = Arc::from(name);
+        self.attribute_names.push((id, n.clone()));
+        (id, n)
     }
 
     /// The tag id for `name`, created when new.
@@ -476,7 +509,7 @@ impl Store {
 
     /// The indicator with this value and type id.
     pub fn find_indicator(&self, value: &str, type_id: u64) -> Option<u64> {
-        let id = *self.indicator_keys.get(&(value.to_string(), type_id))?;
+        let id = *self.indicator_keys.get(&type_id)?.get(value)?;
         // The index is kept in step with every field change; verify all the same.
         self.get("indicators", id)
             .filter(|o| {

@@ -85,9 +85,31 @@ pub const ATTRIBUTE: &[F] = &[
     opt("tlp_id", Ty::Nullable(&Ty::Int)),
 ];
 
+/// Where a value sits in a body. Built on the stack as the check descends and rendered
+/// (`sources.0.name`) only when an error names it, so a valid body costs no allocation.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// The given prefix (empty for the body itself).
+    Root(&'a str),
+    /// A field of an object: `parent.key`.
+    Key(&'a Path<'a>, &'a str),
+    /// An item of a list: `parent.i`.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root(s) => s.to_string(),
+            Path::Key(p, k) => join(&p.render(), k),
+            Path::Index(p, i) => join(&p.render(), &i.to_string()),
+        }
+    }
+}
+
 /// Checks `v` against `ty`; `path` names it in the error.
 pub fn check(v: &Value, ty: &Ty, path: &str) -> Result<(), Response> {
-    check_with(v, ty, path, &|_| None)
+    check_at(v, ty, &Path::Root(path), &|_| None)
 }
 
 /// Like [`check`], but the top-level object also accepts the extra fields `extra` knows
@@ -98,8 +120,18 @@ pub fn check_with(
     path: &str,
     extra: &dyn Fn(&str) -> Option<Ty>,
 ) -> Result<(), Response> {
-    let label = if path.is_empty() { "body" } else { path };
+    check_at(v, ty, &Path::Root(path), extra)
+}
+
+fn check_at(
+    v: &Value,
+    ty: &Ty,
+    path: &Path<'_>,
+    extra: &dyn Fn(&str) -> Option<Ty>,
+) -> Result<(), Response> {
     let bad = |what: &str| {
+        let path = path.render();
+        let label = if path.is_empty() { "body" } else { &path };
         Err(invalid(
             label,
             &format!("The {label} field must be {what}."),
@@ -152,15 +184,15 @@ pub fn check_with(
         Ty::IdList => match v {
             Value::Array(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    let p = format!("{path}.{i}");
                     match it {
                         Value::Object(m)
                             if m.len() == 1 && m.get("id").is_some_and(Value::is_u64) => {}
                         _ => {
+                            let p = format!("{}.{i}", path.render());
                             return Err(invalid(
                                 &p,
                                 &format!("The {p} field must be {{\"id\": n}}."),
-                            ))
+                            ));
                         }
                     }
                 }
@@ -170,12 +202,12 @@ pub fn check_with(
         },
         Ty::Nullable(inner) => match v {
             Value::Null => Ok(()),
-            _ => check_with(v, inner, path, extra),
+            _ => check_at(v, inner, path, extra),
         },
         Ty::List(inner) => match v {
             Value::Array(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    check(it, inner, &join(path, &i.to_string()))?;
+                    check_at(it, inner, &Path::Index(path, i), &|_| None)?;
                 }
                 Ok(())
             }
@@ -191,36 +223,40 @@ pub fn check_update(
     fields: &[F],
     extra: &dyn Fn(&str) -> Option<Ty>,
 ) -> Result<(), Response> {
-    check_obj(v, fields, "", extra, false)
+    check_obj(v, fields, &Path::Root(""), extra, false)
 }
 
 fn check_obj(
     v: &Value,
     fields: &[F],
-    path: &str,
+    path: &Path<'_>,
     extra: &dyn Fn(&str) -> Option<Ty>,
     enforce_required: bool,
 ) -> Result<(), Response> {
-    let label = if path.is_empty() { "body" } else { path };
     let Value::Object(m) = v else {
+        let path = path.render();
+        let label = if path.is_empty() { "body" } else { &path };
         return Err(invalid(
             label,
             &format!("The {label} field must be an object."),
         ));
     };
     for (k, val) in m {
-        let p = join(path, k);
+        let p = Path::Key(path, k);
         match fields.iter().find(|f| f.name == k) {
-            Some(f) => check(val, &f.ty, &p)?,
+            Some(f) => check_at(val, &f.ty, &p, &|_| None)?,
             None => match extra(k) {
-                Some(t) => check(val, &t, &p)?,
-                None => return Err(invalid(&p, &format!("The {p} field is not allowed."))),
+                Some(t) => check_at(val, &t, &p, &|_| None)?,
+                None => {
+                    let p = p.render();
+                    return Err(invalid(&p, &format!("The {p} field is not allowed.")));
+                }
             },
         }
     }
     for f in fields.iter().filter(|f| f.required && enforce_required) {
         if m.get(f.name).is_none_or(Value::is_null) {
-            let p = join(path, f.name);
+            let p = Path::Key(path, f.name).render();
             return Err(invalid(&p, &format!("The {p} field is required.")));
         }
     }
@@ -237,28 +273,43 @@ pub fn join(a: &str, b: &str) -> String {
 }
 
 /// A body that may be one object or a list of them, validated item by item; returns the
-/// items and whether it was a list.
+/// items (moved out of the body, not copied) and whether it was a list.
 pub fn one_or_many(
-    body: &Value,
+    body: Value,
     fields: &'static [F],
     extra: &dyn Fn(&str) -> Option<Ty>,
 ) -> Result<(Vec<Value>, bool), Response> {
     match body {
         Value::Array(items) => {
             for (i, it) in items.iter().enumerate() {
-                check_with(it, &Ty::Obj(fields), &i.to_string(), extra)?;
+                check_item(it, fields, extra, i)?;
             }
-            Ok((items.clone(), true))
+            Ok((items, true))
         }
         Value::Object(_) => {
-            check_with(body, &Ty::Obj(fields), "", extra)?;
-            Ok((vec![body.clone()], false))
+            check_with(&body, &Ty::Obj(fields), "", extra)?;
+            Ok((vec![body], false))
         }
         _ => Err(invalid(
             "body",
             "The body must be an object or a list of objects.",
         )),
     }
+}
+
+/// Checks item `index` of a list body (errors name `<index>.<field>`).
+pub fn check_item(
+    item: &Value,
+    fields: &'static [F],
+    extra: &dyn Fn(&str) -> Option<Ty>,
+    index: usize,
+) -> Result<(), Response> {
+    check_at(
+        item,
+        &Ty::Obj(fields),
+        &Path::Index(&Path::Root(""), index),
+        extra,
+    )
 }
 
 /// A flag's truth (see [`Ty::Flag`]).
