@@ -14,6 +14,7 @@ pub mod dxl;
 pub mod dxlconfig;
 pub mod journal;
 pub mod listener;
+pub mod memory;
 pub mod mqtt;
 pub mod options;
 pub mod providers;

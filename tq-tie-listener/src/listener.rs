@@ -305,6 +305,8 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
     let mut last_flush = Instant::now();
     let mut failing_since: Option<Instant> = None;
     let mut backoff = Duration::from_secs(1);
+    // Whether heap has been used since the last time it was handed back (an idle queue).
+    let mut heap_used = false;
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         let waiting = if stopping {
@@ -316,6 +318,9 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
         if waiting == 0 {
             if stopping {
                 return;
+            }
+            if std::mem::take(&mut heap_used) {
+                crate::memory::release_free_heap();
             }
             last_flush = Instant::now();
             continue;
@@ -338,6 +343,7 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
             );
         }
         last_flush = Instant::now();
+        heap_used = true;
         match writer.write(tq, &batch.changes, batch.recovered) {
             Ok(o) => {
                 let n = (batch.changes.len() + batch.unreadable) as u64;
