@@ -41,15 +41,15 @@ pub trait Source {
     fn ask(&mut self, label: &str, secret: bool) -> Result<String>;
 }
 
-/// Asks on the controlling terminal: plain lines on stdin, secrets through rpassword
-/// (echo off on /dev/tty).
+/// Asks on the controlling terminal: plain lines on stdin, secrets on /dev/tty with echo
+/// off from before their prompt is shown until they are read.
 pub struct Terminal;
 
 impl Source for Terminal {
     fn ask(&mut self, label: &str, secret: bool) -> Result<String> {
         let prompt = format!("{label}: ");
         if secret {
-            return rpassword::prompt_password(&prompt)
+            return read_secret(&prompt)
                 .map_err(|e| Error::usage(format!("cannot read {label} from the terminal: {e}")));
         }
         let mut out = std::io::stdout().lock();
@@ -66,6 +66,60 @@ impl Source for Terminal {
             )));
         }
         Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+/// Shows `prompt` on the controlling terminal and reads a secret there without echo.
+/// rpassword alone shows the prompt first and turns echo off after, so what is typed (or
+/// pasted, or sent by a script) as soon as the prompt appears could still be echoed; here
+/// echo is off before the prompt is written.
+fn read_secret(prompt: &str) -> std::io::Result<String> {
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let _quiet = EchoOff::on(&tty)?;
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    rpassword::read_password()
+}
+
+/// Terminal echo off for as long as this lives; the previous settings come back on drop.
+struct EchoOff {
+    fd: std::os::fd::RawFd,
+    saved: libc::termios,
+}
+
+impl EchoOff {
+    fn on(tty: &std::fs::File) -> std::io::Result<EchoOff> {
+        use std::os::fd::AsRawFd;
+        let fd = tty.as_raw_fd();
+        let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: `fd` is an open descriptor for the life of `tty`; tcgetattr fills
+        // `saved` completely when it returns 0, and only then is it read.
+        let saved = unsafe {
+            if libc::tcgetattr(fd, saved.as_mut_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            saved.assume_init()
+        };
+        let mut quiet = saved;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
+        // SAFETY: as above; `quiet` is a valid termios copied from the terminal's own.
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(EchoOff { fd, saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        // SAFETY: `fd` outlives this guard (the guard is dropped before the tty file in
+        // `read_secret`); `saved` is the terminal's own earlier state.
+        unsafe {
+            libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved);
+        }
     }
 }
 
