@@ -2,7 +2,8 @@
 """Prints what a connector wrote into the simulated ThreatQ: for each indicator of a saved
 search, its status and the attributes from one source. Python standard library only.
 
-Usage: show_threatq.py SAVED_SEARCH_HASH SOURCE_NAME
+Usage: show_threatq.py SAVED_SEARCH_HASH SOURCE_NAME   (one indicator of each type shown)
+       show_threatq.py --all SOURCE_NAME               (every indicator, every one shown)
 Credentials come from the environment (TQ_URL, TQ_USERNAME, TQ_PASSWORD, TQ_CLIENT_ID,
 TQ_CA_FILE), never from the command line.
 """
@@ -25,12 +26,24 @@ def call(method, path, body=None, token=None):
         return json.load(r)
 
 
+def all_indicators(token):
+    rows, offset = [], 0
+    while True:
+        page = call("GET", f"indicators?with=attributes,sources,type,status&limit=100&offset={offset}", token=token)
+        data = page.get("data") or []
+        rows.extend(data)
+        offset += len(data)
+        if not data or offset >= int(page.get("total", 0)):
+            return rows
+
+
 def main():
     collection, source = sys.argv[1], sys.argv[2]
+    every = collection == "--all"
     token = call("POST", "token", {"email": os.environ["TQ_USERNAME"], "password": os.environ["TQ_PASSWORD"],
                                    "grant_type": "password", "client_id": os.environ["TQ_CLIENT_ID"]})["access_token"]
-    rows, cursor = [], "*"
-    while True:
+    rows, cursor = (all_indicators(token), None) if every else ([], "*")
+    while cursor:
         page = call("GET", f"indicators/query/hash/{collection}?sort=updated_at&limit=1000&cursorMark={cursor}",
                     token=token)
         data = page.get("data") or []
@@ -50,14 +63,14 @@ def main():
         touched += 1
         attributes += len(attrs)
         # One indicator of each type in full; the rest are counted.
-        if shown < 6 and (shown == 0 or ind["type"]["name"] != last_type):
+        if every or (shown < 6 and (shown == 0 or ind["type"]["name"] != last_type)):
             shown += 1
             last_type = ind["type"]["name"]
             print(f"  {ind['type']['name']} {ind['value']}  (status {ind['status']['name']})")
             for a in sorted(attrs, key=lambda a: a["name"]):
-                print(f"      {a['name']:<12} {a['value']}")
-    print(f"  {touched} of {len(rows)} indicators carry {attributes} attributes from \"{source}\" "
-          f"(one indicator of each type shown)")
+                print(f"      {a['name']:<22} {a['value']}")
+    print(f"  {touched} of {len(rows)} indicators carry {attributes} attributes from \"{source}\""
+          + ("" if every else " (one indicator of each type shown)"))
 
 
 if __name__ == "__main__":

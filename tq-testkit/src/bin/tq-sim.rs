@@ -6,13 +6,15 @@
 //! [`Service`]s (`--with-ctr`, ...), each printing its own prefixed lines.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use tq_testkit::ctr::FakeCtr;
+use tq_testkit::rigs::dxl::{self, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
+use tq_testkit::rigs::mosquitto::{find_mosquitto, Mosquitto};
 use tq_testkit::threatq::{seed, FakeThreatQ};
 
 /// Serve a fake ThreatQ (and, later, the other fakes) on 127.0.0.1.
@@ -51,6 +53,13 @@ struct Args {
     /// ca_file trusts both); prints ctr_url, ctr_client_id, ctr_client_password.
     #[arg(long)]
     with_ctr: bool,
+    /// Also start a DXL broker (mosquitto over TLS with client certificates, from
+    /// scripts/rigs/install) and write into DIR an OpenDXL client directory for the TIE
+    /// listener (DIR/listener), one for a publisher (DIR/publisher) and the spec of two
+    /// reputation changes for the Python dxlclient publisher (DIR/publish.json); prints
+    /// dxl_port, dxl_cert_dir, dxl_publisher_config, dxl_publish_spec.
+    #[arg(long, value_name = "DIR")]
+    with_dxl: Option<PathBuf>,
 }
 
 /// One fake served by tq-sim: kept alive until exit, describing itself as `key=value`.
@@ -101,6 +110,90 @@ fn start_ctr(tq: &FakeThreatQ, latency: Duration) -> std::io::Result<FakeCtr> {
     Ok(ctr)
 }
 
+/// A DXL broker and the client directories that reach it.
+struct Dxl {
+    broker: Mosquitto,
+    listener: ClientDir,
+    publisher: ClientDir,
+    spec: PathBuf,
+}
+
+impl Service for Dxl {
+    fn lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("dxl_port".to_string(), self.broker.port().to_string()),
+            (
+                "dxl_cert_dir".to_string(),
+                self.listener.dir.display().to_string(),
+            ),
+            (
+                "dxl_publisher_config".to_string(),
+                self.publisher.config.display().to_string(),
+            ),
+            (
+                "dxl_publish_spec".to_string(),
+                self.spec.display().to_string(),
+            ),
+        ]
+    }
+}
+
+/// The demo's two reputation changes: the EICAR test file turned Known Malicious in the
+/// enterprise (first contact and prevalence given), and a file turned Known Trusted (which
+/// the listener's default filters leave out).
+fn demo_changes() -> Vec<serde_json::Value> {
+    vec![
+        dxl::repchange_payload(
+            &FileHashes::eicar(),
+            &[Rep::enterprise(1, 1763856000, 12), Rep::gti(1)],
+            &[Rep::enterprise(50, 1763856000, 12), Rep::gti(1)],
+            1763900000,
+        ),
+        dxl::repchange_payload(
+            &FileHashes::numbered(7),
+            &[Rep::enterprise(99, 1763856000, 240)],
+            &[Rep::enterprise(50, 1763856000, 240)],
+            1763900000,
+        ),
+    ]
+}
+
+fn start_dxl(tq: &FakeThreatQ, dir: &Path) -> Result<Dxl, String> {
+    if find_mosquitto().is_none() {
+        return Err("mosquitto is not installed: run scripts/rigs/install".into());
+    }
+    let ca = tq.ca();
+    let broker = Mosquitto::start_default(ca);
+    let brokers = [BrokerEntry::local(broker.port())];
+    let mut dirs = Vec::new();
+    for (name, cn) in [
+        ("listener", "tq-tie-listener"),
+        ("publisher", "tie-publisher"),
+    ] {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        dirs.push(ClientDir::create_in(&d, ca, cn, &brokers, KeyForm::Pkcs8));
+    }
+    let publisher = dirs.pop().expect("two client directories");
+    let listener = dirs.pop().expect("two client directories");
+    let spec = dir.join("publish.json");
+    let body = serde_json::json!({
+        "config": publisher.config,
+        "topic": "/mcafee/event/tie/file/repchange/broadcast",
+        "payloads": demo_changes(),
+        "repeat": 1,
+        "linger": 0.5,
+    });
+    std::fs::write(&spec, body.to_string())
+        .map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
+    Ok(Dxl {
+        broker,
+        listener,
+        publisher,
+        spec,
+    })
+}
+
 fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
     let mut b = FakeThreatQ::builder()
         .port(args.port)
@@ -143,6 +236,15 @@ fn main() {
             Ok(ctr) => services.push(Box::new(ctr)),
             Err(e) => {
                 eprintln!("tq-sim: cannot start the fake CTR: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if let Some(dir) = &args.with_dxl {
+        match start_dxl(&tq.fake, dir) {
+            Ok(dxl) => services.push(Box::new(dxl)),
+            Err(e) => {
+                eprintln!("tq-sim: cannot start the DXL broker: {e}");
                 std::process::exit(1);
             }
         }

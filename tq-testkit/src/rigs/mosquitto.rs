@@ -57,18 +57,21 @@ pub struct Mosquitto {
     opts: MosquittoOptions,
 }
 
-/// Where mosquitto lives (Debian installs it in /usr/sbin).
+/// Where mosquitto lives (Debian installs it in /usr/sbin); panics saying how to install it.
 pub fn mosquitto_binary() -> PathBuf {
-    for p in [
+    find_mosquitto().unwrap_or_else(|| missing("mosquitto"))
+}
+
+/// Where mosquitto lives, if it is installed.
+pub fn find_mosquitto() -> Option<PathBuf> {
+    [
         "/usr/sbin/mosquitto",
         "/usr/bin/mosquitto",
         "/usr/local/sbin/mosquitto",
-    ] {
-        if Path::new(p).exists() {
-            return PathBuf::from(p);
-        }
-    }
-    missing("mosquitto")
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 impl Mosquitto {
