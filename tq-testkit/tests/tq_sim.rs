@@ -106,3 +106,64 @@ fn sim_stops_when_stdin_closes_and_cleans_its_temp_dir() {
     assert!(wait_exit(&mut child).success());
     assert!(!ca_file.exists(), "temporary cert dir removed");
 }
+
+/// `--with-dxl`: a mosquitto that takes the listener's client certificate, the two OpenDXL
+/// directories and the publisher's spec; the broker goes when tq-sim stops.
+#[test]
+fn with_dxl_starts_a_broker_for_the_written_client_directories() {
+    let dir = tq_testkit::rigs::TempDir::new("tq-sim-dxl");
+    let (mut child, l) = spawn(&["--with-dxl", dir.path().to_str().unwrap()]);
+    let get = |k: &str| {
+        l.get(k)
+            .map(|v| v[0].clone())
+            .unwrap_or_else(|| panic!("{k} missing"))
+    };
+    let port: u16 = get("dxl_port").parse().unwrap();
+    let cert_dir = std::path::PathBuf::from(get("dxl_cert_dir"));
+    for f in [
+        "dxlclient.config",
+        "ca-bundle.crt",
+        "client.crt",
+        "client.key",
+    ] {
+        assert!(
+            cert_dir.join(f).exists(),
+            "{f} missing in {}",
+            cert_dir.display()
+        );
+    }
+    let config = std::fs::read_to_string(cert_dir.join("dxlclient.config")).unwrap();
+    assert!(
+        config.contains(&format!(";{port};localhost;127.0.0.1")),
+        "{config}"
+    );
+    assert!(std::path::Path::new(&get("dxl_publisher_config")).exists());
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(get("dxl_publish_spec")).unwrap()).unwrap();
+    assert_eq!(spec["topic"], "/mcafee/event/tie/file/repchange/broadcast");
+    assert_eq!(spec["payloads"].as_array().map(Vec::len), Some(2));
+    // The broker answers TLS with a certificate of the same CA, and asks for ours.
+    let ca = std::fs::read_to_string(cert_dir.join("ca-bundle.crt")).unwrap();
+    let cert = std::fs::read(cert_dir.join("client.crt")).unwrap();
+    let key = std::fs::read(cert_dir.join("client.key")).unwrap();
+    let connector = native_tls::TlsConnector::builder()
+        .add_root_certificate(native_tls::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .identity(native_tls::Identity::from_pkcs8(&cert, &key).unwrap())
+        .build()
+        .unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("broker listening");
+    connector
+        .connect("localhost", tcp)
+        .expect("TLS with the client certificate");
+
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child).success());
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the broker outlived tq-sim"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
