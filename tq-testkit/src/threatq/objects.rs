@@ -23,10 +23,12 @@ use super::validate::{check_update, check_with, opt, req, Ty, ATTRIBUTE, F};
 use super::State;
 use crate::server::{Request, Response};
 
-/// Fields any object body may carry besides its row fields.
-macro_rules! extras {
-    () => {
-        [
+/// A collection's body fields: its row fields, then the fields any object body may carry
+/// besides them.
+macro_rules! with_extras {
+    ($($field:expr),* $(,)?) => {
+        &[
+            $($field,)*
             opt("sources", Ty::List(&Ty::Obj(super::validate::SOURCE))),
             opt("attributes", Ty::List(&Ty::Obj(ATTRIBUTE))),
             opt("tags", Ty::List(&Ty::Lookup)),
@@ -37,109 +39,55 @@ macro_rules! extras {
     };
 }
 
-const EVENT: &[F] = &{
-    let e = extras!();
-    [
-        req("title", Ty::Str),
-        opt("type", Ty::Lookup),
-        opt("type_id", Ty::Int),
-        opt("happened_at", Ty::Date),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        opt("text", Ty::Nullable(&Ty::Str)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+const EVENT: &[F] = with_extras![
+    req("title", Ty::Str),
+    opt("type", Ty::Lookup),
+    opt("type_id", Ty::Int),
+    opt("happened_at", Ty::Date),
+    opt("description", Ty::Nullable(&Ty::Str)),
+    opt("text", Ty::Nullable(&Ty::Str)),
+];
 
-const ADVERSARY: &[F] = &{
-    let e = extras!();
-    [
-        req("name", Ty::Str),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+const ADVERSARY: &[F] = with_extras![
+    req("name", Ty::Str),
+    opt("description", Ty::Nullable(&Ty::Str)),
+];
 
-const TASK: &[F] = &{
-    let e = extras!();
-    [
-        req("name", Ty::Str),
-        opt("priority", Ty::Str),
-        opt("status_id", Ty::Int),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        opt("assignee_source_id", Ty::Nullable(&Ty::Int)),
-        opt("due_at", Ty::Nullable(&Ty::Date)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+const TASK: &[F] = with_extras![
+    req("name", Ty::Str),
+    opt("priority", Ty::Str),
+    opt("status_id", Ty::Int),
+    opt("description", Ty::Nullable(&Ty::Str)),
+    opt("assignee_source_id", Ty::Nullable(&Ty::Int)),
+    opt("due_at", Ty::Nullable(&Ty::Date)),
+];
 
-const SIGNATURE: &[F] = &{
-    let e = extras!();
-    [
-        req("name", Ty::Str),
-        opt("value", Ty::Str),
-        opt("type", Ty::Lookup),
-        opt("type_id", Ty::Int),
-        opt("status", Ty::Lookup),
-        opt("status_id", Ty::Int),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+const SIGNATURE: &[F] = with_extras![
+    req("name", Ty::Str),
+    opt("value", Ty::Str),
+    opt("type", Ty::Lookup),
+    opt("type_id", Ty::Int),
+    opt("status", Ty::Lookup),
+    opt("status_id", Ty::Int),
+    opt("description", Ty::Nullable(&Ty::Str)),
+];
 
-const CUSTOM: &[F] = &{
-    let e = extras!();
-    [
-        req("value", Ty::Str),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+const CUSTOM: &[F] = with_extras![
+    req("value", Ty::Str),
+    opt("description", Ty::Nullable(&Ty::Str)),
+];
 
 /// The indicator body fields of create, consume and update (§6).
-pub const INDICATOR: &[F] = &{
-    let e = extras!();
-    [
-        req("value", Ty::Str),
-        opt("type", Ty::Lookup),
-        opt("type_id", Ty::Int),
-        opt("status", Ty::Lookup),
-        opt("status_id", Ty::Int),
-        opt("class", Ty::Str),
-        opt("description", Ty::Nullable(&Ty::Str)),
-        opt("expires_at", Ty::Nullable(&Ty::Date)),
-        e[0],
-        e[1],
-        e[2],
-        e[3],
-        e[4],
-        e[5],
-    ]
-};
+pub const INDICATOR: &[F] = with_extras![
+    req("value", Ty::Str),
+    opt("type", Ty::Lookup),
+    opt("type_id", Ty::Int),
+    opt("status", Ty::Lookup),
+    opt("status_id", Ty::Int),
+    opt("class", Ty::Str),
+    opt("description", Ty::Nullable(&Ty::Str)),
+    opt("expires_at", Ty::Nullable(&Ty::Date)),
+];
 
 /// Task statuses (§13): To Do, In Progress, Review, Done.
 const TASK_STATUS_IDS: std::ops::RangeInclusive<u64> = 1..=4;
