@@ -5,6 +5,7 @@
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 //! - [`epo`]: `FakeEpo`, the OpenDXL provisioning commands of McAfee ePO.
+//! - [`procfs`]: what the benchmarks read of a process from /proc (RSS, CPU time).
 //! - [`rigs`]: launchers for the real servers (mosquitto, the Python OpenDXL client).
 //! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
 //! - [`contract`]: the common contract of every connector binary, as test functions
@@ -16,6 +17,7 @@ pub mod certs;
 pub mod contract;
 pub mod ctr;
 pub mod epo;
+pub mod procfs;
 pub mod rigs;
 pub mod server;
 pub mod threatq;

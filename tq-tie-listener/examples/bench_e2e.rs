@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tq_testkit::certs::TestCa;
+use tq_testkit::procfs::Proc;
 use tq_testkit::rigs::dxl::{repchange_payload, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
 use tq_testkit::rigs::mosquitto::{Mosquitto, MosquittoOptions, Queue};
 use tq_testkit::rigs::TempDir;
@@ -150,26 +151,6 @@ use tq_tie_listener::dxl;
 use tq_tie_listener::mqtt::{self, ClientTls, Connection, Options};
 use tq_tie_listener::repchange::TOPIC_FILE_REPCHANGE;
 
-fn status_kb(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// utime + stime of a process, seconds (clock ticks of 1/100 s).
-fn cpu_s(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
@@ -252,7 +233,7 @@ fn main() {
         assert!(t.elapsed() < Duration::from_secs(20), "listener not ready");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let startup_rss = status_kb(pid, "VmRSS:");
+    let startup_rss = Proc::pid(pid).status_kb("VmRSS:");
 
     // Pre-encode every event (publisher cost should not be ours).
     let events: Vec<Vec<u8>> = (0..n)
@@ -273,7 +254,7 @@ fn main() {
     o.connect_timeout = Duration::from_secs(10);
     let mut c = Connection::open("127.0.0.1", broker.port(), &tls, &o).expect("publisher");
     let base_requests = tq.request_count();
-    let cpu0 = cpu_s(pid);
+    let cpu0 = Proc::pid(pid).cpu_s();
     let t0 = Instant::now();
     let mut max_rss = 0;
     for (i, e) in events.iter().enumerate() {
@@ -286,7 +267,7 @@ fn main() {
             }
         }
         if i % 5000 == 0 {
-            max_rss = max_rss.max(status_kb(pid, "VmRSS:"));
+            max_rss = max_rss.max(Proc::pid(pid).status_kb("VmRSS:"));
         }
     }
     c.flush().expect("flush");
@@ -294,7 +275,7 @@ fn main() {
     let want = (n * 3) as usize;
     loop {
         let have = tq.indicators();
-        max_rss = max_rss.max(status_kb(pid, "VmRSS:"));
+        max_rss = max_rss.max(Proc::pid(pid).status_kb("VmRSS:"));
         if have >= want {
             break;
         }
@@ -306,28 +287,12 @@ fn main() {
     }
     let span = t0.elapsed();
     let requests = tq.request_count() - base_requests;
-    let cpu = cpu_s(pid) - cpu0;
+    let cpu = Proc::pid(pid).cpu_s() - cpu0;
     std::thread::sleep(Duration::from_secs(2));
-    let steady_rss = status_kb(pid, "VmRSS:");
-    let hwm = status_kb(pid, "VmHWM:");
+    let steady_rss = Proc::pid(pid).status_kb("VmRSS:");
+    let hwm = Proc::pid(pid).status_kb("VmHWM:");
     if std::env::var_os("TQ_DUMP_SMAPS").is_some() {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
-        let mut per: std::collections::BTreeMap<String, u64> = Default::default();
-        let mut cur = String::new();
-        for line in text.lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.first()
-                .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
-            {
-                cur = f.get(5).map_or("[anon]".to_string(), |p| p.to_string());
-            } else if f.first() == Some(&"Rss:") {
-                *per.entry(cur.clone()).or_default() +=
-                    f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-            }
-        }
-        for (k, v) in per.iter().filter(|(_, v)| **v > 0) {
-            eprintln!("{v:>8} kB  {k}");
-        }
+        Proc::pid(pid).print_rss_by_mapping();
     }
     if std::env::var_os("TQ_BENCH_SHOW_LOG").is_some() {
         eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());

@@ -16,54 +16,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tq_testkit::procfs::Proc;
 use tq_tie_listener::dxl;
 use tq_tie_listener::dxlconfig::DxlClientConfig;
 use tq_tie_listener::mqtt::{self, ClientTls, Event, Options, QoS, Session};
 use tq_tie_listener::repchange::{Filter, RepChange, TOPIC_FILE_REPCHANGE};
-
-fn cpu_s() -> f64 {
-    // utime + stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
-}
-
-/// A kB figure of /proc/self/status (VmHWM, RssAnon, RssFile).
-fn status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// With `TQ_DUMP_SMAPS=1`: resident kB per mapping path on stderr (where RSS goes).
-fn dump_smaps() {
-    let Ok(text) = std::fs::read_to_string("/proc/self/smaps") else {
-        return;
-    };
-    let mut per: std::collections::BTreeMap<String, u64> = Default::default();
-    let mut current = String::new();
-    for line in text.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.first()
-            .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
-        {
-            current = f.get(5).map_or("[anon]".to_string(), |p| p.to_string());
-        } else if f.first() == Some(&"Rss:") {
-            *per.entry(current.clone()).or_default() +=
-                f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-        }
-    }
-    for (k, v) in per.iter().filter(|(_, v)| **v > 0) {
-        eprintln!("{v:>8} kB  {k}");
-    }
-}
 
 fn epoch() -> f64 {
     SystemTime::now()
@@ -145,11 +102,11 @@ fn main() {
                 if first_i.is_none() {
                     first_i = Some(now);
                     first = Some(epoch());
-                    cpu0 = cpu_s();
+                    cpu0 = Proc::me().cpu_s();
                 }
                 last_i = Some(now);
                 if received >= n {
-                    cpu1 = cpu_s();
+                    cpu1 = Proc::me().cpu_s();
                     last = Some(epoch());
                     break;
                 }
@@ -159,7 +116,7 @@ fn main() {
                     l.elapsed() > idle
                 });
                 if quiet {
-                    cpu1 = cpu_s();
+                    cpu1 = Proc::me().cpu_s();
                     break;
                 }
             }
@@ -177,7 +134,7 @@ fn main() {
         last = first.map(|f| f + span);
     }
     if std::env::var_os("TQ_DUMP_SMAPS").is_some() {
-        dump_smaps();
+        Proc::me().print_rss_by_mapping();
     }
     let cpu = cpu1 - cpu0;
     let rate = if span > 0.0 {
@@ -194,8 +151,8 @@ fn main() {
         "{{\"received\": {received}, \"bad\": {bad}, \"accepted\": {accepted}, \"first\": {}, \"last\": {}, \"span_s\": {span:.6}, \"rate\": {rate:.1}, \"cpu_s\": {cpu:.3}, \"per_cpu_s\": {per_cpu:.1}, \"VmHWM_kB\": {}, \"RssAnon_kB\": {}, \"RssFile_kB\": {}}}",
         first.unwrap_or(0.0),
         last.unwrap_or(0.0),
-        status_kb("VmHWM:"),
-        status_kb("RssAnon:"),
-        status_kb("RssFile:")
+        Proc::me().status_kb("VmHWM:"),
+        Proc::me().status_kb("RssAnon:"),
+        Proc::me().status_kb("RssFile:")
     );
 }

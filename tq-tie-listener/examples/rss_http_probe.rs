@@ -5,20 +5,14 @@ use std::io::BufRead;
 use tq_common::http::{Http, HttpSettings};
 use tq_common::threatq::{IndicatorUpsert, ThreatQ, ThreatQSettings};
 use tq_common::Secret;
+use tq_testkit::procfs::Proc;
 
 fn show(step: &str) {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        s.lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("?")
-            .to_string()
-    };
+    let me = Proc::me();
     println!(
         "{step:<34} VmRSS {:>7} kB  RssAnon {:>7} kB",
-        get("VmRSS:"),
-        get("RssAnon:")
+        me.status_kb("VmRSS:"),
+        me.status_kb("RssAnon:")
     );
 }
 

@@ -3,24 +3,18 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use tq_testkit::procfs::Proc;
 
 use tq_tie_listener::dxlconfig::DxlClientConfig;
 use tq_tie_listener::mqtt::{self, ClientTls, Event, Options, QoS, Session};
 
 fn show(step: &str) {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        s.lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("?")
-            .to_string()
-    };
+    let me = Proc::me();
     println!(
         "{step:<28} VmRSS {:>6} kB  RssAnon {:>6} kB  RssFile {:>6} kB",
-        get("VmRSS:"),
-        get("RssAnon:"),
-        get("RssFile:")
+        me.status_kb("VmRSS:"),
+        me.status_kb("RssAnon:"),
+        me.status_kb("RssFile:")
     );
 }
 
