@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::collab::delete_row;
 use super::render::{attribute_json, source_json};
 use super::reply::{self, json_body, not_found, Reply};
 use super::store::{collection, AttrRow, SourceRef, Store};
@@ -416,15 +417,7 @@ pub fn put_attribute(st: &mut State, req: &Request, coll: &str, id: u64, row: u6
 /// `DELETE /api/{objs}/{id}/attributes/{row}` → 204.
 pub fn delete_attribute(st: &mut State, coll: &str, id: u64, row: u64) -> Reply {
     owner_or_404!(st, coll, id);
-    let now = st.clock.stamp();
-    let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
-    let before = o.attributes.len();
-    o.attributes.retain(|a| a.id != row);
-    if o.attributes.len() == before {
-        return Err(not_found());
-    }
-    st.store.touch(coll, id, &now);
-    Ok(reply::no_content())
+    delete_row(st, coll, id, |o| &mut o.attributes, |a| a.id == row)
 }
 
 /// `POST /api/{objs}/{id}/sources` (object or list) → list of source pivots.
@@ -458,15 +451,7 @@ pub fn list_sources(st: &State, coll: &str, id: u64) -> Reply {
 /// `DELETE /api/{objs}/{id}/sources/{pivot}` → 204.
 pub fn delete_source(st: &mut State, coll: &str, id: u64, pivot: u64) -> Reply {
     owner_or_404!(st, coll, id);
-    let now = st.clock.stamp();
-    let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
-    let before = o.sources.len();
-    o.sources.retain(|s| s.pivot_id != pivot);
-    if o.sources.len() == before {
-        return Err(not_found());
-    }
-    st.store.touch(coll, id, &now);
-    Ok(reply::no_content())
+    delete_row(st, coll, id, |o| &mut o.sources, |s| s.pivot_id == pivot)
 }
 
 /// `GET /api/sources?name=` → registry entries (LIKE with `%`).

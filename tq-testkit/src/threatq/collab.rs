@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::query::{filter_matches, list_params, parse_sort};
 use super::render::comment_json;
 use super::reply::{self, json_body, not_found, optional_json_body, Reply};
-use super::store::{collection, Comment, Store, Watch};
+use super::store::{collection, Comment, Obj, Store, Watch};
 use super::validate::{check, one_or_many, req, Ty, F};
 use super::State;
 use crate::server::Request;
@@ -145,18 +145,31 @@ pub fn put_comment(st: &mut State, req: &Request, coll: &str, cid: u64) -> Reply
     Ok(reply::data(out))
 }
 
-/// `DELETE /api/{objs}/{id}/comments/{comment_id}` → 204.
-pub fn delete_comment(st: &mut State, coll: &str, id: u64, cid: u64) -> Reply {
-    singular_if_exists(st, coll, id)?;
+/// `DELETE /api/{objs}/{id}/<relation>/{row}` once the owner is known to exist: removes the
+/// rows of `rows(object)` that `gone` picks; 404 when there was none, else the object is
+/// touched and the answer is 204.
+pub fn delete_row<T>(
+    st: &mut State,
+    coll: &str,
+    id: u64,
+    rows: impl FnOnce(&mut Obj) -> &mut Vec<T>,
+    gone: impl Fn(&T) -> bool,
+) -> Reply {
     let now = st.clock.stamp();
-    let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
-    let before = o.comments.len();
-    o.comments.retain(|c| c.id != cid);
-    if before == o.comments.len() {
+    let list = rows(st.store.get_mut(coll, id).ok_or_else(not_found)?);
+    let before = list.len();
+    list.retain(|r| !gone(r));
+    if list.len() == before {
         return Err(not_found());
     }
     st.store.touch(coll, id, &now);
     Ok(reply::no_content())
+}
+
+/// `DELETE /api/{objs}/{id}/comments/{comment_id}` → 204.
+pub fn delete_comment(st: &mut State, coll: &str, id: u64, cid: u64) -> Reply {
+    singular_if_exists(st, coll, id)?;
+    delete_row(st, coll, id, |o| &mut o.comments, |c| c.id == cid)
 }
 
 /// `POST /api/{objs}/{id}/tags` with `{"name"}` or a list → list of `{id, name}`.
@@ -192,15 +205,7 @@ pub fn list_tags(st: &State, coll: &str, id: u64) -> Reply {
 /// `DELETE /api/{objs}/{id}/tags/{tag_id}` → 204.
 pub fn delete_tag(st: &mut State, coll: &str, id: u64, tid: u64) -> Reply {
     singular_if_exists(st, coll, id)?;
-    let now = st.clock.stamp();
-    let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
-    let before = o.tags.len();
-    o.tags.retain(|t| *t != tid);
-    if before == o.tags.len() {
-        return Err(not_found());
-    }
-    st.store.touch(coll, id, &now);
-    Ok(reply::no_content())
+    delete_row(st, coll, id, |o| &mut o.tags, |t| *t == tid)
 }
 
 /// `GET /api/tags?name=phish%&limit&sort=name` → tag registry (LIKE with `%`).
@@ -270,13 +275,5 @@ pub fn post_watch(st: &mut State, req: &Request, coll: &str, id: u64) -> Reply {
 /// `DELETE /api/{objs}/{id}/watchlist/{entry_id}` → 204.
 pub fn delete_watch(st: &mut State, coll: &str, id: u64, wid: u64) -> Reply {
     singular_if_exists(st, coll, id)?;
-    let now = st.clock.stamp();
-    let o = st.store.get_mut(coll, id).ok_or_else(not_found)?;
-    let before = o.watchlist.len();
-    o.watchlist.retain(|w| w.id != wid);
-    if before == o.watchlist.len() {
-        return Err(not_found());
-    }
-    st.store.touch(coll, id, &now);
-    Ok(reply::no_content())
+    delete_row(st, coll, id, |o| &mut o.watchlist, |w| w.id == wid)
 }
