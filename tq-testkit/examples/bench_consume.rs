@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tq_testkit::threatq::FakeThreatQ;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const PER_BATCH: usize = 1_500;
 
 fn body(b: usize) -> Vec<u8> {
@@ -37,37 +40,6 @@ fn body(b: usize) -> Vec<u8> {
         }
     }
     serde_json::to_vec(&items).expect("body")
-}
-
-fn agent(fake: &FakeThreatQ) -> (ureq::Agent, String) {
-    use std::sync::Arc;
-    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-    let pem = fake.ca_pem();
-    let cert = Certificate::from_pem(pem.as_bytes()).expect("CA PEM");
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::NativeTls)
-        .root_certs(RootCerts::Specific(Arc::new(vec![cert])))
-        .build();
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .tls_config(tls)
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build(),
-    );
-    let mut r = agent
-        .post(format!("{}/api/token", fake.url()))
-        .send_json(json!({
-            "email": fake.username(), "password": fake.password(),
-            "grant_type": "password", "client_id": fake.client_id()
-        }))
-        .expect("token");
-    let v: Value = r.body_mut().read_json().expect("token json");
-    let token = v["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string();
-    (agent, token)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -100,8 +72,8 @@ fn main() {
         .unwrap_or(40)
         .max(2);
     let fake = FakeThreatQ::start();
-    let (agent, token) = agent(&fake);
-    let url = format!("{}/api/indicators/consume", fake.url());
+    let tq = common::Tq::login(&fake);
+    let url = format!("{}/indicators/consume", tq.base);
     let bodies: Vec<Vec<u8>> = (0..batches).map(body).collect();
     println!(
         "body of {PER_BATCH} indicators: {} bytes",
@@ -111,9 +83,10 @@ fn main() {
     let mut again = Vec::new();
     for (i, b) in bodies.iter().chain(bodies.iter().take(2)).enumerate() {
         let t = Instant::now();
-        let mut r = agent
+        let mut r = tq
+            .agent
             .post(&url)
-            .header("Authorization", format!("Bearer {token}"))
+            .header("Authorization", format!("Bearer {}", tq.token))
             .content_type("application/json")
             .send(&b[..])
             .expect("consume");
