@@ -527,13 +527,13 @@ fn filters_atd_mapping_and_two_suffixed_instances_on_two_brokers() {
     }
 }
 
-#[test]
-fn provisioning_through_fake_epo_writes_the_files_and_connects() {
-    let rig = Rig::new();
+/// A fake ePO (user `admin`, password `epo_password`) that hands out the rig's broker, and
+/// a listener config that provisions through it with `config_password`.
+fn epo_and_config(rig: &Rig, epo_password: &str, config_password: &str) -> (FakeEpo, String) {
     let epo = FakeEpo::start(
         rig.ca.clone(),
         "admin",
-        "s3cret-epo-pw",
+        epo_password,
         vec![BrokerEntry::local(rig.broker.port())],
     );
     let config = config_text(
@@ -542,9 +542,16 @@ fn provisioning_through_fake_epo_writes_the_files_and_connects() {
             ("epo_host", epo.host()),
             ("dxl_port", epo.port().to_string()),
             ("epo_username", "admin".into()),
-            ("epo_password", "s3cret-epo-pw".into()),
+            ("epo_password", config_password.into()),
         ],
     );
+    (epo, config)
+}
+
+#[test]
+fn provisioning_through_fake_epo_writes_the_files_and_connects() {
+    let rig = Rig::new();
+    let (epo, config) = epo_and_config(&rig, "s3cret-epo-pw", "s3cret-epo-pw");
     let mut l = Listener::new(rig.dir.path(), None, &config);
     l.start();
     l.wait_listening(1);
@@ -582,21 +589,7 @@ fn provisioning_through_fake_epo_writes_the_files_and_connects() {
 #[test]
 fn wrong_epo_password_exits_1_with_a_clear_message_and_no_password() {
     let rig = Rig::new();
-    let epo = FakeEpo::start(
-        rig.ca.clone(),
-        "admin",
-        "right-password",
-        vec![BrokerEntry::local(rig.broker.port())],
-    );
-    let config = config_text(
-        &rig.tq,
-        &[
-            ("epo_host", epo.host()),
-            ("dxl_port", epo.port().to_string()),
-            ("epo_username", "admin".into()),
-            ("epo_password", "Wr0ng-Passw0rd".into()),
-        ],
-    );
+    let (_epo, config) = epo_and_config(&rig, "right-password", "Wr0ng-Passw0rd");
     let l = Listener::new(rig.dir.path(), None, &config);
     let out = l.command().output().expect("run");
     let text = format!(
