@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::Agent;
 
+use crate::retry::Backoff;
 use crate::{Error, Result};
+
+/// The longest wait between two HTTP attempts (before jitter).
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Query parameters whose values are never logged.
 const SENSITIVE_QUERY: &[&str] = &[
@@ -95,7 +99,8 @@ pub struct HttpSettings {
     pub timeout: Duration,
     /// Retries after the first attempt.
     pub retries: u32,
-    /// First backoff delay; doubles each retry, plus up to as much again of jitter.
+    /// First backoff delay; doubles each retry (up to 30 s), plus up to half again of jitter
+    /// ([`crate::retry::Backoff`]).
     pub backoff_base: Duration,
     /// The longest `Retry-After` we wait for inside a run; a longer one fails the call
     /// at once (the error carries the wait) so the connector can stop cleanly.
@@ -110,19 +115,10 @@ impl Default for HttpSettings {
             proxy: None,
             timeout: Duration::from_secs(60),
             retries: 4,
-            backoff_base: backoff_base_from_env(),
+            backoff_base: crate::retry::base_from_env(Duration::from_millis(500)),
             max_retry_after: Duration::from_secs(60),
         }
     }
-}
-
-/// `TQ_RETRY_BASE_MS` overrides the first backoff delay (default 500 ms).
-fn backoff_base_from_env() -> Duration {
-    std::env::var("TQ_RETRY_BASE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_millis(500))
 }
 
 /// An HTTP method.
@@ -338,7 +334,11 @@ pub fn multipart(
     fields: &[(&str, &str)],
     files: &[(&str, &str, &str, &[u8])],
 ) -> (String, Vec<u8>) {
-    let boundary = format!("tq-boundary-{:016x}{:016x}", random_u64(), random_u64());
+    let boundary = format!(
+        "tq-boundary-{:016x}{:016x}",
+        crate::retry::random_u64(),
+        crate::retry::random_u64()
+    );
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -367,19 +367,6 @@ pub fn multipart(
 
 fn quote(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-/// A random u64 from the standard library's per-process random hasher keys.
-pub fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
 }
 
 /// A response read in full.
@@ -532,10 +519,7 @@ impl Http {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.settings.backoff_base.as_millis() as u64;
-        let exp = base.saturating_mul(1u64 << (attempt - 1).min(10));
-        let jitter = if base > 0 { random_u64() % base } else { 0 };
-        Duration::from_millis(exp.saturating_add(jitter).min(30_000))
+        Backoff::new(self.settings.backoff_base, MAX_BACKOFF, 0.5).delay_for(attempt)
     }
 
     fn attempt(&self, system: &str, req: &Request, extra: &[(&str, &str)]) -> Attempt {
@@ -829,8 +813,8 @@ mod tests {
         .unwrap();
         let b1 = h.backoff(1).as_millis();
         let b3 = h.backoff(3).as_millis();
-        assert!((100..200).contains(&b1), "{b1}");
-        assert!((400..500).contains(&b3), "{b3}");
-        assert!(h.backoff(30) <= Duration::from_secs(30));
+        assert!((100..=150).contains(&b1), "{b1}");
+        assert!((400..=600).contains(&b3), "{b3}");
+        assert!(h.backoff(30) <= Duration::from_secs(45));
     }
 }

@@ -1,6 +1,10 @@
 //! tq-common: the one shared library of the tq-connectors (design.md §3): the command
 //! line, config options and first-run prompt, logging, state, lock, secrets, HTTP, and
 //! the typed ThreatQ client. A helper two connectors need lives here, once.
+//!
+//! The only `unsafe` code of the workspace is in [`sys`]; everything else forbids it.
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;
@@ -11,8 +15,10 @@ pub mod http;
 pub mod lock;
 pub mod logging;
 pub mod prompt;
+pub mod retry;
 pub mod secret;
 pub mod state;
+pub mod sys;
 pub mod threatq;
 
 pub use error::{Error, Result};

@@ -74,53 +74,15 @@ impl Source for Terminal {
 /// pasted, or sent by a script) as soon as the prompt appears could still be echoed; here
 /// echo is off before the prompt is written.
 fn read_secret(prompt: &str) -> std::io::Result<String> {
-    let mut tty = std::fs::OpenOptions::new()
+    let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")?;
-    let _quiet = EchoOff::on(&tty)?;
-    tty.write_all(prompt.as_bytes())?;
-    tty.flush()?;
+    let _quiet = crate::sys::EchoOff::on(&tty)?;
+    let mut out = &tty;
+    out.write_all(prompt.as_bytes())?;
+    out.flush()?;
     rpassword::read_password()
-}
-
-/// Terminal echo off for as long as this lives; the previous settings come back on drop.
-struct EchoOff {
-    fd: std::os::fd::RawFd,
-    saved: libc::termios,
-}
-
-impl EchoOff {
-    fn on(tty: &std::fs::File) -> std::io::Result<EchoOff> {
-        use std::os::fd::AsRawFd;
-        let fd = tty.as_raw_fd();
-        let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
-        // SAFETY: `fd` is an open descriptor for the life of `tty`; tcgetattr fills
-        // `saved` completely when it returns 0, and only then is it read.
-        let saved = unsafe {
-            if libc::tcgetattr(fd, saved.as_mut_ptr()) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            saved.assume_init()
-        };
-        let mut quiet = saved;
-        quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
-        // SAFETY: as above; `quiet` is a valid termios copied from the terminal's own.
-        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(EchoOff { fd, saved })
-    }
-}
-
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        // SAFETY: `fd` outlives this guard (the guard is dropped before the tty file in
-        // `read_secret`); `saved` is the terminal's own earlier state.
-        unsafe {
-            libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved);
-        }
-    }
 }
 
 /// Runs the first-run configuration and writes `file`. `env` is the process environment

@@ -1,6 +1,8 @@
 //! tq-ctr-enrich: enriches the indicators of a ThreatQ saved search with Cisco Threat
 //! Response context (replaces `tq-conn-ctr-enrichment`).
 
+#![forbid(unsafe_code)]
+
 pub mod attributes;
 pub mod ctim;
 pub mod ctr;

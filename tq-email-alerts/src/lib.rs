@@ -1,5 +1,7 @@
 //! tq-email-alerts: E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces `tq-conn-email-alerts`).
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
 use tq_common::cli::{CommonArgs, ConnectorArgs};

@@ -4,6 +4,8 @@
 //! It will read the operator's resilient-circuits `app.config` (its own issue brings
 //! that); until then it has the common flags and `--version`, and every run exits 2.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use tq_common::cli::{normalize_args, CommonArgs};
 

@@ -1,5 +1,7 @@
 //! tq-rt-sync: Synchronise Request Tracker tickets and ThreatQ events (replaces `tqRequestTracker`).
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
 use tq_common::cli::{CommonArgs, ConnectorArgs};

@@ -11,6 +11,7 @@
 //! - [`contract`]: the common contract of every connector binary, as test functions
 //!   ([`contract_tests!`] runs them all for one binary).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod certs;

@@ -9,12 +9,13 @@
 //! certificate through ePO), [`listener`] (the run), [`journal`] (the on-disk queue),
 //! [`writer`] (bulk writes to ThreatQ), [`change`] (an accepted change and the ThreatQ names).
 
+#![forbid(unsafe_code)]
+
 pub mod change;
 pub mod dxl;
 pub mod dxlconfig;
 pub mod journal;
 pub mod listener;
-pub mod memory;
 pub mod mqtt;
 pub mod options;
 pub mod providers;

@@ -320,7 +320,7 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
                 return;
             }
             if std::mem::take(&mut heap_used) {
-                crate::memory::release_free_heap();
+                tq_common::sys::release_free_heap();
             }
             last_flush = Instant::now();
             continue;

@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 fn main() {
     std::process::exit(tq_tie_listener::main(std::env::args_os()));
 }

@@ -32,6 +32,7 @@ use openssl::ssl::{
 };
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
+use tq_common::retry::Backoff;
 
 const CONNECT: u8 = 1;
 const CONNACK: u8 = 2;
@@ -320,19 +321,7 @@ impl Options {
 
 /// A client id in the OpenDXL form: `{` + a random version-4 UUID + `}`.
 pub fn random_client_id() -> String {
-    let mut rng = Jitter::seeded();
-    let a = rng.next_u64();
-    let b = rng.next_u64();
-    let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    let a = (a & 0xffff_ffff_ffff_0fff) | 0x4000;
-    format!(
-        "{{{:08x}-{:04x}-{:04x}-{:04x}-{:012x}}}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xffff,
-        b >> 48,
-        b & 0xffff_ffff_ffff
-    )
+    format!("{{{}}}", tq_common::retry::random_uuid())
 }
 
 /// A received PUBLISH; topic and payload borrow the connection's read buffer.
@@ -956,7 +945,7 @@ impl Session {
         Ok(Session {
             brokers,
             topics: topics.iter().map(|(t, q)| (t.to_string(), *q)).collect(),
-            backoff: Backoff::new(&opts),
+            backoff: Backoff::new(opts.backoff_initial, opts.backoff_max, opts.backoff_jitter),
             tls,
             opts,
             stop,
@@ -1074,68 +1063,6 @@ impl Session {
     }
 }
 
-/// Capped exponential backoff with jitter: `initial`, doubling per failed round up to `max`,
-/// each delay plus up to `jitter` × itself at random.
-#[derive(Debug)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-    jitter: f64,
-    current: Duration,
-    rng: Jitter,
-}
-
-impl Backoff {
-    pub fn new(opts: &Options) -> Backoff {
-        Backoff {
-            initial: opts.backoff_initial,
-            max: opts.backoff_max,
-            jitter: opts.backoff_jitter.clamp(0.0, 1.0),
-            current: opts.backoff_initial,
-            rng: Jitter::seeded(),
-        }
-    }
-
-    /// The delay before the next round.
-    pub fn next_delay(&mut self) -> Duration {
-        let base = self.current;
-        self.current = (self.current * 2).min(self.max);
-        base + base.mul_f64(self.jitter * self.rng.unit())
-    }
-
-    /// After a successful connection.
-    pub fn reset(&mut self) {
-        self.current = self.initial;
-    }
-}
-
-/// splitmix64: enough randomness for backoff jitter and client ids.
-#[derive(Debug)]
-struct Jitter(u64);
-
-impl Jitter {
-    fn seeded() -> Jitter {
-        use std::hash::{BuildHasher, Hasher};
-        // RandomState is seeded from the OS once per process and varies per instance.
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(std::process::id());
-        Jitter(h.finish())
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// In [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1240,35 +1167,5 @@ mod tests {
             .to_string();
         assert!(e.contains("does not match"), "{e}");
         assert!(ClientTls::from_pem(b"", &cert, &pkcs8).is_err());
-    }
-
-    #[test]
-    fn backoff_doubles_caps_and_jitters() {
-        let mut o = Options::new("x");
-        o.backoff_initial = Duration::from_secs(1);
-        o.backoff_max = Duration::from_secs(60);
-        o.backoff_jitter = 0.25;
-        let mut b = Backoff::new(&o);
-        let bases = [1u64, 2, 4, 8, 16, 32, 60, 60, 60];
-        let mut jittered = 0;
-        for base in bases {
-            let d = b.next_delay();
-            let base = Duration::from_secs(base);
-            assert!(
-                d >= base && d <= base.mul_f64(1.25),
-                "{d:?} for base {base:?}"
-            );
-            if d > base {
-                jittered += 1;
-            }
-        }
-        assert!(jittered > 0, "no jitter at all");
-        b.reset();
-        let d = b.next_delay();
-        assert!(d >= Duration::from_secs(1) && d <= Duration::from_millis(1250));
-        let mut j = Jitter(42);
-        for _ in 0..1000 {
-            assert!((0.0..1.0).contains(&j.unit()));
-        }
     }
 }

@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 //! `tq-sim`: serves the fakes standalone for scripts, the demo and benchmarks.
 //!
 //! Prints one `key=value` line per item on stdout (`url=`, `host=`, `ca_file=`,
