@@ -2,6 +2,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod collection;
+pub mod error;
+pub mod mail;
+pub mod model;
+pub mod objects;
+pub mod options;
+pub mod settings;
+pub mod smtp;
+pub mod smtp_tls;
+pub mod snapshot;
+pub mod template;
+pub mod watchlist;
+
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
 use tq_common::cli::{CommonArgs, ConnectorArgs};
@@ -10,7 +23,7 @@ use tq_common::cli::{CommonArgs, ConnectorArgs};
 pub static SPEC: ConnectorSpec = ConnectorSpec {
     binary: "tq-email-alerts",
     replaces: "tq-conn-email-alerts",
-    options: &[],
+    options: options::OPTIONS,
     legacy_flags: &[],
     state_version: 1,
 };
