@@ -134,20 +134,19 @@ impl Mailer {
         if !s.use_ssl {
             if conn.can_starttls() {
                 let params = tls()?;
-                conn.starttls(&params, &hello).map_err(|e| {
-                    if e.is_tls() {
-                        Error::Tls {
-                            server: server.clone(),
-                            message: e.to_string(),
-                        }
-                    } else {
-                        Error::Io {
+                // A refused STARTTLS command is a reply; anything else failed in the handshake.
+                conn.starttls(&params, &hello)
+                    .map_err(|e| match reply_of(&e) {
+                        Ok(reply) => Error::Io {
                             server: server.clone(),
                             during: "STARTTLS",
-                            message: e.to_string(),
-                        }
-                    }
-                })?;
+                            message: reply,
+                        },
+                        Err(message) => Error::Tls {
+                            server: server.clone(),
+                            message,
+                        },
+                    })?;
             } else if let Some(login) = &s.login {
                 if s.require_starttls {
                     conn.abort();
@@ -285,7 +284,14 @@ impl Mailer {
                     Err(m) => io("DATA", m),
                 });
             }
-            if let Err(e) = conn.message(&bytes) {
+            // Dot-stuffed message and terminator in one write: lettre's `message` writes the
+            // terminator separately, and Nagle's algorithm then holds it until the server's
+            // delayed ACK (about 40 ms per mail on loopback).
+            let sent = match String::from_utf8(data_payload(&bytes)) {
+                Ok(payload) => conn.command(RawData(payload)),
+                Err(_) => conn.message(&bytes),
+            };
+            if let Err(e) = sent {
                 return Err(match reply_of(&e) {
                     Ok(reply) => rejected(reply),
                     Err(m) => io("the message", m),
@@ -323,8 +329,52 @@ impl Mailer {
     }
 }
 
+/// The DATA payload: `message` with every line that starts with `.` dot-stuffed (RFC 5321
+/// §4.5.2; a bare LF counts as a line end too), ending in CRLF, then the `.` line.
+pub fn data_payload(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 16);
+    let mut line_start = true;
+    for &b in message {
+        if line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        line_start = b == b'\n';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+/// Already formatted SMTP data, written as one command.
+struct RawData(String);
+
+impl std::fmt::Display for RawData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl Drop for Mailer {
     fn drop(&mut self) {
         self.quit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_payload_dot_stuffs_and_terminates() {
+        assert_eq!(
+            data_payload(b"a\r\n.\r\n.b\r\nc.d"),
+            b"a\r\n..\r\n..b\r\nc.d\r\n.\r\n"
+        );
+        assert_eq!(data_payload(b".x\r\n"), b"..x\r\n.\r\n");
+        assert_eq!(data_payload(b"x\n.y"), b"x\n..y\r\n.\r\n");
+        assert_eq!(data_payload(b""), b"\r\n.\r\n");
     }
 }

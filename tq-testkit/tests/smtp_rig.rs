@@ -67,6 +67,7 @@ PHA+PGEgaHJlZj0iaHR0cHM6Ly90cS5leGFtcGxlL2luZGljYXRvcnMvNDI/eD0xJmFtcDt5PTIiPiZs
 fn plain_sink_with_auth_stores_and_parses_and_refuses_a_recipient() {
     let mut opts = SinkOptions::with_auth(Mode::Plain, "tester", "s3cret");
     opts.refuse = vec!["nobody@example.org".into()];
+    opts.log_commands = true;
     let mut sink = SmtpSink::start(opts);
     println!("SMTP sink start (spawn to listening): {:?}", sink.startup());
     assert_ne!(sink.port(), 0);
@@ -120,6 +121,18 @@ fn plain_sink_with_auth_stores_and_parses_and_refuses_a_recipient() {
     );
     assert_eq!(m.header("to"), Some("a@example.org, b@example.org"));
     assert!(m.header_all("Bcc").is_empty());
+
+    let cmds = sink.commands();
+    assert_eq!(
+        cmds.first().map(String::as_str),
+        Some("EHLO client.test"),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"RCPT TO:<nobody@example.org>".to_string()),
+        "{cmds:?}"
+    );
+    assert_eq!(cmds.last().map(String::as_str), Some("QUIT"), "{cmds:?}");
 
     // Down, then up again on the same port with the same Maildir.
     let port = sink.port();

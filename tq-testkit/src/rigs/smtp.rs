@@ -68,6 +68,8 @@ pub struct SinkOptions {
     pub reject_data: bool,
     /// The port; `None` lets the sink pick a free one.
     pub port: Option<u16>,
+    /// Log every command line received, for [`SmtpSink::commands`].
+    pub log_commands: bool,
 }
 
 impl Default for SinkOptions {
@@ -79,6 +81,7 @@ impl Default for SinkOptions {
             refuse: Vec::new(),
             reject_data: false,
             port: None,
+            log_commands: false,
         }
     }
 }
@@ -187,6 +190,9 @@ impl SmtpSink {
         if self.opts.reject_data {
             cmd.arg("--reject-data");
         }
+        if self.opts.log_commands {
+            cmd.arg("--log-commands");
+        }
         cmd.current_dir(&d)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -271,6 +277,21 @@ impl SmtpSink {
     /// What the sink wrote on stderr (aiosmtpd warnings, Python tracebacks).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sink.log")).unwrap_or_default()
+    }
+
+    /// The command lines the sink received, in order (`EHLO x`, `AUTH PLAIN ...`, `MAIL
+    /// FROM:<...>`, ...; message content is not included). Needs
+    /// [`SinkOptions::log_commands`]; panics without it.
+    pub fn commands(&self) -> Vec<String> {
+        assert!(
+            self.opts.log_commands,
+            "SmtpSink::commands needs SinkOptions::log_commands"
+        );
+        self.log()
+            .lines()
+            .filter_map(|l| l.split_once(" >> b").map(|(_, c)| c))
+            .map(|c| c.trim_matches(|q| q == '\'' || q == '"').to_string())
+            .collect()
     }
 
     /// Stops the sink (SIGKILL; stored messages are complete, files are renamed atomically).
@@ -361,9 +382,10 @@ pub struct Captured {
     pub subject: String,
     /// The top-level MIME type, e.g. `multipart/alternative`.
     pub mime_type: String,
-    /// The decoded `text/plain` part (the body itself for a single-part text message).
+    /// The decoded `text/plain` part (the body itself for a single-part text message),
+    /// line ends as `\n`.
     pub text: Option<String>,
-    /// The decoded `text/html` part.
+    /// The decoded `text/html` part, line ends as `\n`.
     pub html: Option<String>,
 }
 
@@ -392,7 +414,8 @@ impl Captured {
             }
             let body = part
                 .get_body()
-                .unwrap_or_else(|e| panic!("{}: undecodable MIME part: {e}", file.display()));
+                .unwrap_or_else(|e| panic!("{}: undecodable MIME part: {e}", file.display()))
+                .replace("\r\n", "\n");
             match part.ctype.mimetype.as_str() {
                 "text/plain" if text.is_none() => text = Some(body),
                 "text/html" if html.is_none() => html = Some(body),

@@ -10,9 +10,10 @@ Each stored file starts with headers the sink adds:
   Return-Path, Envelope-To (accepted recipients), X-Auth-User (login, empty without AUTH),
   X-Sink-Session (the client's address:port: one value per SMTP connection),
   X-Sink-TLS (yes when the session was encrypted).
+With --log-commands every received command line is logged on stderr as "<peer> >> b'...'".
 Prints "READY <host>:<port> <mode>" on stdout once listening; stops on SIGTERM/SIGINT.
 """
-import argparse, asyncio, itertools, os, signal, ssl, time
+import argparse, asyncio, itertools, logging, os, signal, ssl, time
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 _seq = itertools.count()
@@ -66,7 +67,11 @@ def main():
     p.add_argument("--refuse", action="append", default=[],
                    help="answer RCPT TO:<ADDR> with 550 (repeatable)")
     p.add_argument("--reject-data", action="store_true", help="answer DATA with 554")
+    p.add_argument("--log-commands", action="store_true",
+                   help="log every command line received (aiosmtpd's '>>' lines) on stderr")
     a = p.parse_args()
+    if a.log_commands:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     ctx = None
     if a.mode != "plain":
