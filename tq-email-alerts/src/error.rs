@@ -91,11 +91,11 @@ pub enum Error {
     },
 
     /// `smtp_ca_file` cannot be read or holds no usable certificate.
-    #[error("smtp_ca_file {}: {message}", path.display())]
+    #[error("smtp_ca_file: {message}")]
     CaFile {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
+        /// What is wrong, naming the file.
         message: String,
     },
 

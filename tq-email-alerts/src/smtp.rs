@@ -106,10 +106,7 @@ impl Mailer {
     pub fn connect(s: &SmtpSettings) -> Result<Mailer, Error> {
         let server = s.server();
         let hello = ClientId::default();
-        if !s.verify_tls {
-            warn!("smtp_verify_tls is false: the certificate of SMTP server {server} is not verified (insecure)");
-        }
-        let tls = || tls_parameters(&s.host, s.ca_file.as_deref(), s.verify_tls);
+        let tls = || tls_parameters(&s.host, &server, s.ca_file.as_deref(), s.verify_tls);
         let wrapper = if s.use_ssl { Some(tls()?) } else { None };
         let mut conn = SmtpConnection::connect(
             (s.host.as_str(), s.port),
