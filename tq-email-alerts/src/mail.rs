@@ -391,3 +391,98 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod docs {
+    //! docs/email-alerts.md shows one rendered mail of each kind: they must stay true.
+    use super::*;
+    use crate::collection::{diff as collection_diff, Frequency};
+    use crate::model::{Timestamp, WatchedObject};
+    use crate::objects::ObjectRef;
+    use crate::watchlist::{diff as watch_diff, WatchlistState};
+
+    const DOC: &str = include_str!("../../docs/email-alerts.md");
+
+    fn links() -> LinkBase {
+        LinkBase::parse("threatq.hostname.com").unwrap()
+    }
+
+    fn indicator(comments: u32, status: &str, score: f64, sources: &[&str]) -> WatchedObject {
+        WatchedObject {
+            object: ObjectRef {
+                kind: ObjectKind::Indicators,
+                id: 8,
+            },
+            name: "7.8.9.0".into(),
+            touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
+            status: Some(status.into()),
+            score: Some(score),
+            comments,
+            attributes: 0,
+            sources: sources.iter().map(|s| s.to_string()).collect(),
+            watchers: vec![1],
+        }
+    }
+
+    /// The three example mails: Added, Updated, and a data collection with 3 new items.
+    pub(crate) fn examples() -> [Mail; 3] {
+        let empty = watch_diff(&WatchlistState::default(), &[1], &[], false).state;
+        let before = indicator(0, "Review", 5.0, &["Feed A"]);
+        let added =
+            watch_diff(&empty, &[1], std::slice::from_ref(&before), false).alerts[0].clone();
+        let base = watch_diff(&WatchlistState::default(), &[1], &[before], false).state;
+        let after = indicator(2, "Active", 7.0, &["Feed A", "CrowdStrike"]);
+        let updated = watch_diff(&base, &[1], &[after], false).alerts[0].clone();
+        let kinds = [ObjectKind::Indicators];
+        let first = collection_diff(
+            None,
+            "High Confidence",
+            &kinds,
+            &[],
+            Frequency::NewOnly,
+            false,
+            |_| false,
+        );
+        let items: Vec<CollectionItem> = [(8, "7.8.9.0"), (9, "1.2.3.4"), (10, "5.6.7.8")]
+            .into_iter()
+            .map(|(id, v)| CollectionItem {
+                object: ObjectRef {
+                    kind: ObjectKind::Indicators,
+                    id,
+                },
+                name: v.into(),
+                touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
+            })
+            .collect();
+        let d = collection_diff(
+            Some(&first.state),
+            "High Confidence",
+            &kinds,
+            &items,
+            Frequency::NewOnly,
+            false,
+            |_| false,
+        );
+        [
+            watchlist_mail(&added, &links()),
+            watchlist_mail(&updated, &links()),
+            collection_mail("High Confidence", &d, &links()),
+        ]
+    }
+
+    #[test]
+    fn the_docs_show_the_mails_as_rendered() {
+        for m in examples() {
+            assert!(
+                DOC.contains(&format!("Subject: {}\n", m.subject)),
+                "docs lack the subject {:?}",
+                m.subject
+            );
+            assert!(
+                DOC.contains(&m.text),
+                "docs lack the text part:\n{}",
+                m.text
+            );
+        }
+    }
+}
