@@ -168,7 +168,6 @@ fn advance(mark: &mut TypeMark, item: &CollectionItem) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
 
     const NAME: &str = "High Confidence";
 
@@ -187,26 +186,27 @@ mod tests {
     /// A collection's state and seen-id index across runs, every mail delivered.
     struct Runs {
         state: Option<CollectionState>,
-        seen: RefCell<BTreeSet<ObjectRef>>,
+        seen: BTreeSet<ObjectRef>,
     }
 
     impl Runs {
         fn new() -> Runs {
             Runs {
                 state: None,
-                seen: RefCell::new(BTreeSet::new()),
+                seen: BTreeSet::new(),
             }
         }
 
-        fn run(
-            &mut self,
+        /// The diff of this run, not saved (as when the mail was not accepted).
+        fn peek(
+            &self,
             selected: &[ObjectKind],
             items: &[CollectionItem],
             f: Frequency,
             send_existing: bool,
         ) -> CollectionDiff {
-            let seen = self.seen.borrow().clone();
-            let d = diff(
+            let seen = &self.seen;
+            diff(
                 self.state.as_ref(),
                 NAME,
                 selected,
@@ -214,10 +214,26 @@ mod tests {
                 f,
                 send_existing,
                 |r| seen.contains(&r),
-            );
+            )
+        }
+
+        /// The diff of this run, saved (the mail was accepted).
+        fn run(
+            &mut self,
+            selected: &[ObjectKind],
+            items: &[CollectionItem],
+            f: Frequency,
+            send_existing: bool,
+        ) -> CollectionDiff {
+            let d = self.peek(selected, items, f, send_existing);
             self.state = Some(d.state.clone());
-            self.seen.borrow_mut().extend(d.seen.iter().copied());
+            self.seen.extend(d.seen.iter().copied());
             d
+        }
+
+        /// Indicators only, `new_only`, no backfill.
+        fn indicators(&mut self, items: &[CollectionItem]) -> CollectionDiff {
+            self.run(IND, items, Frequency::NewOnly, false)
         }
     }
 
@@ -384,39 +400,20 @@ mod tests {
     #[test]
     fn an_undelivered_mail_is_computed_again() {
         let mut r = Runs::new();
-        r.run(
-            IND,
-            &[ind(1, "2024-01-01 00:00:00")],
-            Frequency::NewOnly,
-            false,
-        );
+        r.indicators(&[ind(1, "2024-01-01 00:00:00")]);
         let now = [ind(1, "2024-01-01 00:00:00"), ind(2, "2024-01-02 00:00:00")];
-        let seen = r.seen.borrow().clone();
-        let failed = diff(
-            r.state.as_ref(),
-            NAME,
-            IND,
-            &now,
-            Frequency::NewOnly,
-            false,
-            |x| seen.contains(&x),
-        );
+        let failed = r.peek(IND, &now, Frequency::NewOnly, false);
         assert_eq!(ids(&failed.new), vec![2]);
         // Not saved (SMTP refused): the next run reports the same item.
-        let d = r.run(IND, &now, Frequency::NewOnly, false);
+        let d = r.indicators(&now);
         assert_eq!(ids(&d.new), vec![2]);
     }
 
     #[test]
     fn duplicates_from_overlapping_pages_count_once() {
         let mut r = Runs::new();
-        r.run(IND, &[], Frequency::NewOnly, false);
-        let d = r.run(
-            IND,
-            &[ind(4, "2024-01-01 00:00:00"), ind(4, "2024-01-01 00:00:00")],
-            Frequency::NewOnly,
-            false,
-        );
+        r.indicators(&[]);
+        let d = r.indicators(&[ind(4, "2024-01-01 00:00:00"), ind(4, "2024-01-01 00:00:00")]);
         assert_eq!(ids(&d.new), vec![4]);
         assert_eq!(d.seen.len(), 1);
     }
@@ -424,12 +421,7 @@ mod tests {
     #[test]
     fn state_round_trips_through_json() {
         let mut r = Runs::new();
-        r.run(
-            IND,
-            &[ind(1, "2024-01-01 00:00:00")],
-            Frequency::NewOnly,
-            false,
-        );
+        r.indicators(&[ind(1, "2024-01-01 00:00:00")]);
         let s = r.state.clone().unwrap();
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(

@@ -13,17 +13,6 @@ use crate::snapshot::change_line;
 use crate::template::{one_line, render, Format, Value};
 use crate::watchlist::WatchAlert;
 
-const WATCHLIST_TXT: &str = include_str!("../templates/watchlist.txt");
-const WATCHLIST_HTML: &str = include_str!("../templates/watchlist.html");
-const WATCHLIST_CHANGES_TXT: &str = include_str!("../templates/watchlist_changes.txt");
-const WATCHLIST_CHANGES_HTML: &str = include_str!("../templates/watchlist_changes.html");
-const COLLECTION_TXT: &str = include_str!("../templates/collection.txt");
-const COLLECTION_HTML: &str = include_str!("../templates/collection.html");
-const COLLECTION_GROUP_TXT: &str = include_str!("../templates/collection_group.txt");
-const COLLECTION_GROUP_HTML: &str = include_str!("../templates/collection_group.html");
-const COLLECTION_ITEM_TXT: &str = include_str!("../templates/collection_item.txt");
-const COLLECTION_ITEM_HTML: &str = include_str!("../templates/collection_item.html");
-
 /// One rendered mail (sender and recipients come from the settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -50,26 +39,21 @@ impl Pair {
     }
 }
 
-const WATCHLIST: Pair = Pair {
-    text: WATCHLIST_TXT,
-    html: WATCHLIST_HTML,
-};
-const WATCHLIST_CHANGES: Pair = Pair {
-    text: WATCHLIST_CHANGES_TXT,
-    html: WATCHLIST_CHANGES_HTML,
-};
-const COLLECTION: Pair = Pair {
-    text: COLLECTION_TXT,
-    html: COLLECTION_HTML,
-};
-const COLLECTION_GROUP: Pair = Pair {
-    text: COLLECTION_GROUP_TXT,
-    html: COLLECTION_GROUP_HTML,
-};
-const COLLECTION_ITEM: Pair = Pair {
-    text: COLLECTION_ITEM_TXT,
-    html: COLLECTION_ITEM_HTML,
-};
+/// `templates/<name>.txt` and `templates/<name>.html`, compiled in.
+macro_rules! pair {
+    ($name:literal) => {
+        Pair {
+            text: include_str!(concat!("../templates/", $name, ".txt")),
+            html: include_str!(concat!("../templates/", $name, ".html")),
+        }
+    };
+}
+
+const WATCHLIST: Pair = pair!("watchlist");
+const WATCHLIST_CHANGES: Pair = pair!("watchlist_changes");
+const COLLECTION: Pair = pair!("collection");
+const COLLECTION_GROUP: Pair = pair!("collection_group");
+const COLLECTION_ITEM: Pair = pair!("collection_item");
 
 /// Renders a template pair with the same values into a [`Mail`] (`{{subject}}` is set too).
 fn both(
@@ -214,19 +198,16 @@ mod tests {
     }
 
     fn watched(value: &str, comments: u32) -> WatchedObject {
+        let r = ObjectRef {
+            kind: ObjectKind::Indicators,
+            id: 8,
+        };
+        let touched = Timestamp::parse("2021-10-28 20:32:57").unwrap();
         WatchedObject {
-            object: ObjectRef {
-                kind: ObjectKind::Indicators,
-                id: 8,
-            },
-            name: value.into(),
-            touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
             status: Some("Review".into()),
-            score: None,
             comments,
-            attributes: 0,
-            sources: vec![],
             watchers: vec![1],
+            ..WatchedObject::new(r, value, touched)
         }
     }
 
@@ -408,19 +389,18 @@ mod docs {
     }
 
     fn indicator(comments: u32, status: &str, score: f64, sources: &[&str]) -> WatchedObject {
+        let r = ObjectRef {
+            kind: ObjectKind::Indicators,
+            id: 8,
+        };
+        let touched = Timestamp::parse("2021-10-28 20:32:57").unwrap();
         WatchedObject {
-            object: ObjectRef {
-                kind: ObjectKind::Indicators,
-                id: 8,
-            },
-            name: "7.8.9.0".into(),
-            touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
             status: Some(status.into()),
             score: Some(score),
             comments,
-            attributes: 0,
             sources: sources.iter().map(|s| s.to_string()).collect(),
             watchers: vec![1],
+            ..WatchedObject::new(r, "7.8.9.0", touched)
         }
     }
 

@@ -97,6 +97,24 @@ pub struct WatchedObject {
     pub watchers: Vec<u64>,
 }
 
+impl WatchedObject {
+    /// An object with no status, score, comments, attributes, sources or watchers yet;
+    /// fill in the rest with struct update syntax.
+    pub fn new(object: ObjectRef, name: impl Into<String>, touched_at: Timestamp) -> Self {
+        WatchedObject {
+            object,
+            name: name.into(),
+            touched_at,
+            status: None,
+            score: None,
+            comments: 0,
+            attributes: 0,
+            sources: Vec::new(),
+            watchers: Vec::new(),
+        }
+    }
+}
+
 /// One item a data collection (saved search) returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionItem {

@@ -145,19 +145,21 @@ mod tests {
     use crate::objects::{ObjectKind, ObjectRef};
 
     fn obj() -> WatchedObject {
+        let r = ObjectRef {
+            kind: ObjectKind::Indicators,
+            id: 8,
+        };
         WatchedObject {
-            object: ObjectRef {
-                kind: ObjectKind::Indicators,
-                id: 8,
-            },
-            name: "7.8.9.0".into(),
-            touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
             status: Some("Review".into()),
             score: Some(5.0),
             comments: 1,
             attributes: 3,
             sources: vec!["Feed B".into(), "Feed A".into(), "Feed A".into()],
-            watchers: vec![1],
+            ..WatchedObject::new(
+                r,
+                "7.8.9.0",
+                Timestamp::parse("2021-10-28 20:32:57").unwrap(),
+            )
         }
     }
 

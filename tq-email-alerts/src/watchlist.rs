@@ -186,19 +186,17 @@ mod tests {
     const BOB: u64 = 22;
 
     fn ind(id: u64, watchers: &[u64]) -> WatchedObject {
+        let r = ObjectRef {
+            kind: ObjectKind::Indicators,
+            id,
+        };
+        let touched = Timestamp::parse("2021-10-28 20:32:57").unwrap();
         WatchedObject {
-            object: ObjectRef {
-                kind: ObjectKind::Indicators,
-                id,
-            },
-            name: format!("10.0.0.{id}"),
-            touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
             status: Some("Review".into()),
             score: Some(5.0),
-            comments: 0,
-            attributes: 0,
             sources: vec!["Feed".into()],
             watchers: watchers.to_vec(),
+            ..WatchedObject::new(r, format!("10.0.0.{id}"), touched)
         }
     }
 

@@ -43,19 +43,14 @@ fn settings(sink: &SmtpSink, login: Option<(&str, &str)>) -> SmtpSettings {
 /// The "Indicator Added" mail for indicator 8 with `value`.
 fn added_mail(value: &str) -> Mail {
     let base = diff(&WatchlistState::default(), &[1], &[], false).state;
+    let r = ObjectRef {
+        kind: ObjectKind::Indicators,
+        id: 8,
+    };
+    let touched = Timestamp::parse("2021-10-28 20:32:57").unwrap();
     let obj = WatchedObject {
-        object: ObjectRef {
-            kind: ObjectKind::Indicators,
-            id: 8,
-        },
-        name: value.into(),
-        touched_at: Timestamp::parse("2021-10-28 20:32:57").unwrap(),
-        status: Some("Review".into()),
-        score: Some(5.0),
-        comments: 0,
-        attributes: 0,
-        sources: vec!["Feed".into()],
         watchers: vec![1],
+        ..WatchedObject::new(r, value, touched)
     };
     let d = diff(&base, &[1], &[obj], false);
     watchlist_mail(
