@@ -15,6 +15,7 @@ pub mod http;
 pub mod lock;
 pub mod logging;
 pub mod prompt;
+pub mod rest;
 pub mod retry;
 pub mod secret;
 pub mod state;
