@@ -8,6 +8,7 @@
 //! renewed before `expires_in` runs out, and a 401 on any call drops it, renews it once
 //! (refresh token, else a new login) and retries the call once.
 
+pub mod attachments;
 pub mod collections;
 pub mod events;
 pub mod indicators;
@@ -16,6 +17,8 @@ pub mod model;
 pub mod objects;
 pub mod tasks;
 mod token;
+pub mod users;
+pub mod watchlist;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
