@@ -16,13 +16,15 @@
 //! What is implemented (paths under `/api`): token (§2), users, lookups (§6, §10, §12),
 //! indicators incl. consume and query (§4, §6), attributes and sources on any object (§7,
 //! §8), links (§9), events, adversaries, tasks, signatures and the custom STIX collections
-//! (generic CRUD + query), comments, tags, watchlist (§14–16), attachments (§12), quick
-//! search (§4.1), saved searches / data collections with cursor paging (§5, module
+//! (generic CRUD + query), comments, tags, watchlist (§14–16), attachments and their
+//! parse/import sessions (§12, module `imports`), quick search (§4.1), saved searches / data collections with cursor paging (§5, module
 //! `collections`, **[I]** for listing). Errors follow §19: 422 form 1 for a bad field
 //! (unknown field, wrong type, bad lookup name), 400 form 2 for malformed JSON or bad
 //! parameters, 404 `{"errors":["Not Found"]}`, 401 `{"error":"Unauthorized"}`.
 //!
-//! Inferred behaviour [I], besides data-collection listing: default page size 10 on
+//! Inferred behaviour [I], besides data-collection listing and the parsers of `imports`:
+//! `with=watchlist` lists every user's entries, each with its `user_id` (issue 10's reading
+//! of §16; users other than the logged-in one are added with [`FakeThreatQ::add_user`]); default page size 10 on
 //! object lists when `limit` is absent (knob `default_limit`); new indicators without a
 //! status get `Review`; attributes written in a body without their own `sources` get the
 //! body's object-level `sources` (else the user's source); `touched_at` moves on related
@@ -35,6 +37,7 @@ mod bulk;
 mod clock;
 mod collab;
 mod collections;
+mod imports;
 mod indicators;
 mod links;
 mod lookups;
@@ -672,6 +675,41 @@ impl FakeThreatQ {
         collab::add_comment(&mut st.store, collection, id, text, &now)
             .expect("add_comment: object exists")
             .id
+    }
+
+    /// Adds a user besides the one that logs in (listed by `GET /api/users`, with its own
+    /// source); returns its id.
+    pub fn add_user(&self, email: &str, display_name: &str) -> u64 {
+        let mut st = self.st();
+        let now = st.clock.stamp();
+        let source_id = st.store.source_ref(email, None, None, &now).source_id;
+        let id = 100 + st.store.other_users.len() as u64;
+        st.store.other_users.push(store::User {
+            id,
+            email: email.to_string(),
+            display_name: display_name.to_string(),
+            source_id,
+        });
+        id
+    }
+
+    /// Puts an object on the watchlist of user `user_id` (the logged-in user's id is
+    /// `GET /api/users/current`'s); returns the entry id. Touches the object.
+    pub fn watch_as(&self, user_id: u64, collection: &str, id: u64) -> u64 {
+        let mut st = self.st();
+        let now = st.clock.stamp();
+        let wid = st.store.next_row_id();
+        let o = st
+            .store
+            .get_mut(collection, id)
+            .expect("watch_as: object exists");
+        o.watchlist.push(store::Watch {
+            id: wid,
+            user_id,
+            created_at: now.clone(),
+        });
+        st.store.touch(collection, id, &now);
+        wid
     }
 
     /// Tags an object; returns the tag id.
