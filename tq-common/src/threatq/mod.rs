@@ -1,12 +1,18 @@
 //! The typed ThreatQ API client (design.md §3, research/threatq-api.md).
 //!
 //! No connector builds a ThreatQ URL: every call lives here, in modules by object
-//! ([`indicators`], [`objects`], [`lookups`], [`collections`]). Calls the research marks
-//! as inferred ([I]) are each isolated behind one function and say so.
+//! ([`indicators`], [`events`] (and adversaries), [`tasks`], [`attachments`], [`objects`]
+//! (attributes, sources, comments, tags, links, watch), [`users`], [`watchlist`],
+//! [`lookups`], [`collections`]), with typed requests and answers ([`model`]). Calls the
+//! research marks as inferred ([I]) are each isolated behind one function and say so:
+//! [`ThreatQ::saved_search_hash`], [`ThreatQ::indicators_changed_since`],
+//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_by_attribute`],
+//! [`ThreatQ::update_task`], [`ThreatQ::parse_attachment`], [`ThreatQ::watched_by`].
 //!
-//! Authentication is the password grant (`POST /api/token`, JSON body); the token is
-//! renewed before `expires_in` runs out, and a 401 on any call drops it, renews it once
-//! (refresh token, else a new login) and retries the call once.
+//! The client runs on [`crate::rest::RestClient`]. Authentication is the password grant
+//! (`POST /api/token`, JSON body); the token is renewed before `expires_in` runs out, and a
+//! 401 on any call renews it once (refresh token, else a new login) and retries the call
+//! once.
 
 pub mod attachments;
 pub mod collections;
