@@ -70,6 +70,47 @@ impl Credential {
     }
 }
 
+/// An OAuth 2 token answer (`access_token`, `refresh_token`, `expires_in`, `scope`), as
+/// ThreatQ's password grant and CTR's client-credentials grant answer it.
+#[derive(Debug, Clone)]
+pub struct OAuthToken {
+    /// The access token.
+    pub access: Secret,
+    /// The refresh token, when one was issued.
+    pub refresh: Option<Secret>,
+    /// Its lifetime, when the answer says (a number or a numeric string, even a float).
+    pub expires_in: Option<Duration>,
+    /// The scopes granted (empty when not said).
+    pub scope: String,
+}
+
+impl OAuthToken {
+    /// Reads a token answer; `None` when it has no non-empty `access_token`.
+    pub fn parse(v: &Value) -> Option<OAuthToken> {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let expires_in = v.get("expires_in").and_then(|e| {
+            e.as_u64()
+                .or_else(|| e.as_f64().map(|f| f.max(0.0) as u64))
+                .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
+        });
+        Some(OAuthToken {
+            access: Secret::new(text("access_token")?),
+            refresh: text("refresh_token").map(Secret::new),
+            expires_in: expires_in.map(Duration::from_secs),
+            scope: text("scope").unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The bearer credential of this token, valid `expires_in` (else `default_ttl`), with
+    /// the refresh token kept for the source.
+    pub fn credential(&self, default_ttl: Duration) -> Credential {
+        Credential {
+            refresh: self.refresh.clone(),
+            ..Credential::bearer(&self.access, Some(self.expires_in.unwrap_or(default_ttl)))
+        }
+    }
+}
+
 /// Where a [`TokenCache`] gets credentials: a login, a token grant, a session.
 pub trait TokenSource: Send + Sync {
     /// A new credential. `previous` is the one being replaced (expiring, or refused with a
@@ -318,15 +359,36 @@ pub struct CursorPage {
     pub total: Option<usize>,
 }
 
+/// How a [`RestClient`] authenticates and tells errors; `Default` is no authentication,
+/// the common error mapper, and HTTP 401 as "credential refused".
+#[derive(Debug, Clone)]
+pub struct RestConfig {
+    /// Authentication.
+    pub auth: Auth,
+    /// How errors are told.
+    pub errors: ErrorMapper,
+    /// How an answer that means "credential refused" is recognised, for systems that say it
+    /// in a 200 body (RT's REST 1.0 answers `RT/x 401 Credentials required`).
+    pub unauthorized: fn(&Response) -> bool,
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        RestConfig {
+            auth: Auth::None,
+            errors: ErrorMapper::default(),
+            unauthorized: status_401,
+        }
+    }
+}
+
 /// A REST client for one system. Cheap to clone; clones share the token cache.
 #[derive(Clone)]
 pub struct RestClient {
     http: Http,
     system: String,
     base_url: String,
-    auth: Auth,
-    errors: ErrorMapper,
-    unauthorized: fn(&Response) -> bool,
+    config: RestConfig,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -343,37 +405,20 @@ fn status_401(resp: &Response) -> bool {
 }
 
 impl RestClient {
-    /// A client for `system` ("Resilient") at `base_url` (`https://host:port`, no trailing
-    /// `/`), without authentication and with the common error mapper.
-    pub fn new(system: impl Into<String>, base_url: impl Into<String>, http: Http) -> RestClient {
+    /// A client for `system` ("Resilient") at `base_url` (`https://host:port`; a trailing
+    /// `/` is dropped) over `http`.
+    pub fn new(
+        system: impl Into<String>,
+        base_url: impl Into<String>,
+        http: Http,
+        config: RestConfig,
+    ) -> RestClient {
         RestClient {
             http,
             system: system.into(),
             base_url: base_url.into().trim_end_matches('/').to_string(),
-            auth: Auth::None,
-            errors: ErrorMapper::default(),
-            unauthorized: status_401,
+            config,
         }
-    }
-
-    /// Sets the authentication.
-    pub fn with_auth(mut self, auth: Auth) -> RestClient {
-        self.auth = auth;
-        self
-    }
-
-    /// Sets how errors are told.
-    pub fn with_errors(mut self, errors: ErrorMapper) -> RestClient {
-        self.errors = errors;
-        self
-    }
-
-    /// Sets how an answer that means "credential refused" is recognised, for systems that
-    /// say it in a 200 body (RT's REST 1.0 answers `RT/x 401 Credentials required`).
-    /// Default: HTTP 401.
-    pub fn with_unauthorized(mut self, test: fn(&Response) -> bool) -> RestClient {
-        self.unauthorized = test;
-        self
     }
 
     /// The system's name, as errors say it.
@@ -393,7 +438,7 @@ impl RestClient {
 
     /// The token cache, when authentication uses one.
     pub fn tokens(&self) -> Option<&TokenCache> {
-        match &self.auth {
+        match &self.config.auth {
             Auth::Token(c) => Some(c),
             _ => None,
         }
@@ -421,7 +466,7 @@ impl RestClient {
     /// sent again. Every status comes back as a response (5xx and 429 after the HTTP
     /// client's retries become errors): for text protocols, downloads and uploads.
     pub fn send(&self, req: &Request) -> Result<Response> {
-        match &self.auth {
+        match &self.config.auth {
             Auth::None => self.http.send(&self.system, req),
             Auth::Header { name, value } => {
                 self.http
@@ -430,7 +475,7 @@ impl RestClient {
             Auth::Token(cache) => {
                 let (cred, generation) = cache.current(&self.http)?;
                 let resp = self.send_as(req, &cred)?;
-                if !(self.unauthorized)(&resp) {
+                if !(self.config.unauthorized)(&resp) {
                     return Ok(resp);
                 }
                 log::info!(
@@ -475,7 +520,7 @@ impl RestClient {
                 format!(": the answer is not JSON ({e}): {}", resp.excerpt()),
             )
         })?;
-        if let Some(failure) = (self.errors.reported)(&v) {
+        if let Some(failure) = (self.config.errors.reported)(&v) {
             let failure = crate::logging::redact(&failure).into_owned();
             return Err(self.fail(
                 req,
@@ -506,10 +551,10 @@ impl RestClient {
     pub fn error(&self, req: &Request, resp: &Response) -> Error {
         let detail = serde_json::from_slice::<Value>(&resp.body)
             .ok()
-            .and_then(|v| (self.errors.detail)(&v))
+            .and_then(|v| (self.config.errors.detail)(&v))
             .map(|d| crate::logging::redact(&d).into_owned())
             .unwrap_or_else(|| resp.excerpt());
-        let hint = (self.errors.hint)(resp.status).unwrap_or("");
+        let hint = (self.config.errors.hint)(resp.status).unwrap_or("");
         self.fail(
             req,
             Some(resp.status),

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tq_common::http::{multipart, Http, HttpSettings, Method, Response};
+use tq_common::http::{multipart, Http, Method, Response};
 use tq_common::rest::{
-    Auth, Credential, CursorPage, CursorPager, ErrorMapper, Page, RestClient, TokenCache,
-    TokenSource,
+    Auth, Credential, CursorPage, CursorPager, ErrorMapper, Page, RestClient, RestConfig,
+    TokenCache, TokenSource,
 };
 use tq_common::{Error, Result, Secret};
 use tq_testkit::certs::TestCa;
@@ -165,12 +165,7 @@ fn rig() -> Rig {
         move |req: &Seen| handle(&s, req),
     )
     .unwrap();
-    let http = Http::new(HttpSettings {
-        ca_file: Some(ca_file),
-        backoff_base: Duration::from_millis(10),
-        ..HttpSettings::default()
-    })
-    .unwrap();
+    let http = tq_testkit::clients::http_trusting(&ca_file);
     Rig {
         _dir: dir,
         server,
@@ -209,14 +204,28 @@ impl TokenSource for SessionLogin {
     }
 }
 
-fn session_client(r: &Rig, password: &str) -> RestClient {
+fn session_config(r: &Rig, password: &str) -> RestConfig {
     let source = SessionLogin {
         url: format!("{}/rest/session", r.server.url()),
         password: Secret::new(password),
     };
-    RestClient::new("Resilient", r.server.url(), r.http.clone()).with_auth(Auth::Token(
-        TokenCache::new("Resilient", source, Duration::from_secs(30)),
-    ))
+    RestConfig {
+        auth: Auth::Token(TokenCache::new(
+            "Resilient",
+            source,
+            Duration::from_secs(30),
+        )),
+        ..RestConfig::default()
+    }
+}
+
+fn session_client(r: &Rig, password: &str) -> RestClient {
+    RestClient::new(
+        "Resilient",
+        r.server.url(),
+        r.http.clone(),
+        session_config(r, password),
+    )
 }
 
 #[test]
@@ -231,14 +240,11 @@ fn a_session_with_csrf_header_and_cookie_is_renewed_once_on_401() {
     r.sessions.expire_all();
     r.server.control().clear_requests();
     c.get("/rest/orgs/201/incidents/2314", &[]).unwrap();
-    let statuses: Vec<u16> = r
-        .server
-        .control()
-        .exchanges()
-        .iter()
-        .map(|e| e.status)
-        .collect();
-    assert_eq!(statuses, vec![401, 200, 200], "refused, login, retried");
+    assert_eq!(
+        r.server.control().statuses(),
+        vec![401, 200, 200],
+        "refused, login, retried"
+    );
     assert_eq!(c.tokens().unwrap().fetches(), 2);
 }
 
@@ -317,9 +323,18 @@ fn a_token_is_renewed_before_it_expires() {
 #[test]
 fn a_text_protocol_that_says_401_in_a_200_body_is_renewed_too() {
     let r = rig();
-    let c = session_client(&r, PASSWORD).with_unauthorized(|resp: &Response| {
+    let rt_401 = |resp: &Response| {
         resp.body.starts_with(b"RT/") && resp.text().lines().next().unwrap_or("").contains(" 401 ")
-    });
+    };
+    let c = RestClient::new(
+        "Request Tracker",
+        r.server.url(),
+        r.http.clone(),
+        RestConfig {
+            unauthorized: rt_401,
+            ..session_config(&r, PASSWORD)
+        },
+    );
     let req = c.request(Method::Get, "/REST/1.0/ticket/1/show");
     let resp = c.send(&req).unwrap();
     assert!(
@@ -357,15 +372,23 @@ fn errors_name_the_system_the_call_the_status_and_the_detail_never_a_secret() {
     );
 
     // A system's own mapper: detail and hints of its choosing.
-    let custom = session_client(&r, PASSWORD).with_errors(ErrorMapper {
-        detail: |v| {
-            v.get("message")
-                .and_then(Value::as_str)
-                .map(|m| format!("<{m}>"))
+    let custom = RestClient::new(
+        "Resilient",
+        r.server.url(),
+        r.http.clone(),
+        RestConfig {
+            errors: ErrorMapper {
+                detail: |v| {
+                    v.get("message")
+                        .and_then(Value::as_str)
+                        .map(|m| format!("<{m}>"))
+                },
+                hint: |s| (s == 404).then_some(" (check the incident id)"),
+                reported: |_| None,
+            },
+            ..session_config(&r, PASSWORD)
         },
-        hint: |s| (s == 404).then_some(" (check the incident id)"),
-        reported: |_| None,
-    });
+    );
     let e = custom.get("/rest/orgs/201/nothing", &[]).unwrap_err();
     assert!(
         e.to_string()
@@ -382,18 +405,27 @@ fn errors_name_the_system_the_call_the_status_and_the_detail_never_a_secret() {
 #[test]
 fn basic_and_fixed_header_auth() {
     let r = rig();
-    let c = RestClient::new("Resilient", r.server.url(), r.http.clone())
-        .with_auth(Auth::basic("key-id", &Secret::new("key-secret-123456")));
+    let with = |auth| {
+        RestClient::new(
+            "Resilient",
+            r.server.url(),
+            r.http.clone(),
+            RestConfig {
+                auth,
+                ..RestConfig::default()
+            },
+        )
+    };
+    let c = with(Auth::basic("key-id", &Secret::new("key-secret-123456")));
     assert_eq!(c.get("/basic", &[]).unwrap()["ok"], true);
-    let wrong =
-        RestClient::new("Resilient", r.server.url(), r.http.clone()).with_auth(Auth::Header {
-            name: "Authorization".into(),
-            value: Secret::new("token 1-14-993c98"),
-        });
+    let wrong = with(Auth::Header {
+        name: "Authorization".into(),
+        value: Secret::new("token 1-14-993c98"),
+    });
     let e = wrong.get("/basic", &[]).unwrap_err();
     assert_eq!(e.status(), Some(401));
     assert!(!e.to_string().contains("993c98"), "{e}");
-    let none = RestClient::new("Resilient", r.server.url(), r.http.clone());
+    let none = with(Auth::None);
     assert_eq!(none.get("/basic", &[]).unwrap_err().status(), Some(401));
 }
 

@@ -6,13 +6,12 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tq_common::http::{Http, HttpSettings};
 use tq_common::threatq::{
     Adversary, AttachmentUpload, AttributeWrite, Collection, Event, EventCreate, EventUpdate,
     Indicator, IndicatorUpsert, NameRef, ObjRef, Task, TaskCreate, TaskPriority, TaskStatus,
-    TaskUpdate, ThreatQ, ThreatQSettings,
+    TaskUpdate, ThreatQ,
 };
-use tq_common::Secret;
+use tq_testkit::clients;
 use tq_testkit::threatq::FakeThreatQ;
 
 const SOURCE: &str = "Request Tracker";
@@ -25,22 +24,7 @@ fn fake() -> FakeThreatQ {
 }
 
 fn client(fake: &FakeThreatQ) -> ThreatQ {
-    let http = Http::new(HttpSettings {
-        ca_file: Some(fake.ca_file().to_path_buf()),
-        backoff_base: Duration::from_millis(10),
-        ..HttpSettings::default()
-    })
-    .expect("http");
-    ThreatQ::new(
-        ThreatQSettings {
-            base_url: fake.url(),
-            client_id: Secret::new(fake.client_id()),
-            username: fake.username().to_string(),
-            password: Secret::new(fake.password()),
-            status: "Review".into(),
-        },
-        http,
-    )
+    clients::threatq(fake)
 }
 
 fn incident(title: &str) -> EventCreate {

@@ -21,7 +21,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tq_common::http::{basic_auth, Http, Method, Request};
 use tq_common::rest::{
-    common_error_detail, Auth, Credential, ErrorMapper, RestClient, TokenCache, TokenSource,
+    common_error_detail, Auth, Credential, ErrorMapper, OAuthToken, RestClient, RestConfig,
+    TokenCache, TokenSource,
 };
 use tq_common::{Error, Result, Secret};
 
@@ -149,43 +150,27 @@ impl TokenSource for ClientCredentials {
                 ),
             )
         })?;
-        let access = v
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Error::remote(
-                    SYSTEM,
-                    format!(
-                        "the token answer for client id {} has no access_token",
-                        s.client_id
-                    ),
-                )
-            })?;
-        let ttl = v
-            .get("expires_in")
-            .and_then(|e| {
-                e.as_u64()
-                    .or_else(|| e.as_f64().map(|f| f.max(0.0) as u64))
-                    .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
-            })
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_TTL);
-        let scope = v
-            .get("scope")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let token = OAuthToken::parse(&v).ok_or_else(|| {
+            Error::remote(
+                SYSTEM,
+                format!(
+                    "the token answer for client id {} has no access_token",
+                    s.client_id
+                ),
+            )
+        })?;
+        let ttl = token.expires_in.unwrap_or(DEFAULT_TTL);
         log::debug!(
-            "CTR token for client id {} valid {} s (scope: {scope})",
+            "CTR token for client id {} valid {} s (scope: {})",
             s.client_id,
-            ttl.as_secs()
+            ttl.as_secs(),
+            token.scope
         );
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(TokenInfo {
             expires_in: ttl.as_secs(),
-            scope,
+            scope: token.scope.clone(),
         });
-        Ok(Credential::bearer(&Secret::new(access), Some(ttl)))
+        Ok(token.credential(DEFAULT_TTL))
     }
 }
 
@@ -221,16 +206,15 @@ impl CtrClient {
             settings: settings.clone(),
             last: Mutex::new(None),
         });
-        let rest = RestClient::new(SYSTEM, settings.base_url, http)
-            .with_auth(Auth::Token(TokenCache::new(
-                SYSTEM,
-                grant.clone(),
-                RENEW_MARGIN,
-            )))
-            .with_errors(ErrorMapper {
+        let config = RestConfig {
+            auth: Auth::Token(TokenCache::new(SYSTEM, grant.clone(), RENEW_MARGIN)),
+            errors: ErrorMapper {
                 hint: status_hint,
                 ..ErrorMapper::default()
-            });
+            },
+            ..RestConfig::default()
+        };
+        let rest = RestClient::new(SYSTEM, settings.base_url, http, config);
         CtrClient { rest, grant }
     }
 

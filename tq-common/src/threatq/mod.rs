@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::http::{Http, HttpSettings, Method, Request};
-use crate::rest::{Auth, ErrorMapper, Page, RestClient, TokenCache};
+use crate::rest::{Auth, ErrorMapper, Page, RestClient, RestConfig, TokenCache};
 use crate::secret::Secret;
 use crate::{Error, Result};
 
@@ -113,13 +113,16 @@ impl ThreatQ {
     /// A client; nothing is sent until the first call (or [`ThreatQ::login`]).
     pub fn new(settings: ThreatQSettings, http: Http) -> ThreatQ {
         let tokens = TokenCache::new(SYSTEM, token::PasswordGrant::new(&settings), TOKEN_MARGIN);
-        let rest = RestClient::new(SYSTEM, settings.base_url.clone(), http)
-            .with_auth(Auth::Token(tokens))
-            .with_errors(ErrorMapper {
+        let config = RestConfig {
+            auth: Auth::Token(tokens),
+            errors: ErrorMapper {
                 detail: error_detail,
                 hint: status_hint,
                 reported: reported_errors,
-            });
+            },
+            ..RestConfig::default()
+        };
+        let rest = RestClient::new(SYSTEM, settings.base_url.clone(), http, config);
         ThreatQ {
             rest,
             settings,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{ThreatQSettings, SYSTEM};
 use crate::http::{Http, Method, Request, Response};
-use crate::rest::{Credential, TokenSource};
+use crate::rest::{Credential, OAuthToken, TokenSource};
 use crate::{Error, Result, Secret};
 
 /// Token lifetime assumed when the server sends no `expires_in` (threatqsdk: 30 min).
@@ -96,8 +96,7 @@ impl TokenSource for PasswordGrant {
     }
 }
 
-/// A token answer (`access_token`, `refresh_token`, `expires_in` as a number or a string)
-/// as a bearer credential.
+/// A token answer as a bearer credential with its refresh token.
 fn parse_token(resp: &Response) -> Result<Credential> {
     let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
         Error::remote(
@@ -105,26 +104,7 @@ fn parse_token(resp: &Response) -> Result<Credential> {
             "the token answer is not JSON (is the host a ThreatQ?)",
         )
     })?;
-    let access = v
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::remote(SYSTEM, "the token answer has no access_token"))?;
-    let refresh = v
-        .get("refresh_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(Secret::new);
-    let ttl = v
-        .get("expires_in")
-        .and_then(|e| {
-            e.as_u64()
-                .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
-        })
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TOKEN_TTL);
-    Ok(Credential {
-        refresh,
-        ..Credential::bearer(&Secret::new(access), Some(ttl))
-    })
+    OAuthToken::parse(&v)
+        .map(|t| t.credential(DEFAULT_TOKEN_TTL))
+        .ok_or_else(|| Error::remote(SYSTEM, "the token answer has no access_token"))
 }

@@ -328,6 +328,22 @@ impl NewIndicator {
     }
 }
 
+/// The `[threatq]` section of a connector's config for a ThreatQ at `host` (a URL), ending
+/// with a blank line: what every connector test writes before its `[connector]` section.
+pub fn threatq_section(
+    host: &str,
+    client_id: &str,
+    username: &str,
+    password: &str,
+    status: &str,
+    ca_file: &Path,
+) -> String {
+    format!(
+        "[threatq]\nhost = {host}\nclient_id = {client_id}\nusername = {username}\npassword = {password}\nstatus = {status}\nca_file = {}\n\n",
+        ca_file.display()
+    )
+}
+
 /// A running fake ThreatQ over HTTPS on 127.0.0.1; stops and cleans up when dropped.
 pub struct FakeThreatQ {
     server: TestServer,
@@ -420,6 +436,17 @@ impl FakeThreatQ {
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
     }
+    /// The `[threatq]` section of a config pointing at this fake, default status `status`.
+    pub fn threatq_section(&self, status: &str) -> String {
+        threatq_section(
+            &self.url(),
+            self.client_id(),
+            self.username(),
+            self.password(),
+            status,
+            self.ca_file(),
+        )
+    }
     /// The CA certificate, PEM.
     pub fn ca_pem(&self) -> String {
         self.ca.cert_pem()
@@ -474,6 +501,11 @@ impl FakeThreatQ {
     /// The next `n` requests matching `"[METHOD ]PATH[*]"` get `fault`.
     pub fn fail_next_on(&self, filter: &str, n: usize, fault: Fault) {
         self.server.fail_next_on(filter, n, fault)
+    }
+    /// The next `n` requests matching `filter` are answered 429 with `Retry-After:
+    /// retry_after_secs`.
+    pub fn rate_limit_next_on(&self, filter: &str, n: usize, retry_after_secs: u64) {
+        self.fail_next_on(filter, n, Fault::TooManyRequests { retry_after_secs })
     }
     /// Cancels pending faults.
     pub fn clear_faults(&self) {
