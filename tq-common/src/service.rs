@@ -47,6 +47,7 @@
 //!     fn receive(&mut self) -> Result<Option<&[u8]>, Self::Error> { Ok(None) }
 //!     fn ack(&mut self, ack: Infallible) -> Result<(), Self::Error> { match ack {} }
 //!     fn disconnect(&mut self) {}
+//!     fn reset(&mut self) {}
 //! }
 //!
 //! struct Count(u64);
@@ -125,7 +126,8 @@ impl Stop {
 /// [`subscribe`](BrokerSession::subscribe) after every (re)connect, then
 /// [`receive`](BrokerSession::receive) until it fails, sending the handler's acks through
 /// [`ack`](BrokerSession::ack) between receives. After any error it calls
-/// [`disconnect`](BrokerSession::disconnect) and connects again.
+/// [`reset`](BrokerSession::reset) and connects again; at the stop,
+/// [`disconnect`](BrokerSession::disconnect).
 pub trait BrokerSession {
     /// A received message. It may borrow the session's read buffer, so that receiving
     /// allocates nothing per message.
@@ -156,8 +158,12 @@ pub trait BrokerSession {
     /// send nothing (its message is redelivered) and is not an error.
     fn ack(&mut self, ack: Self::Ack) -> std::result::Result<(), Self::Error>;
 
-    /// Closes the connection, if any (politely when possible). Also called after errors.
+    /// Closes the connection, if any, politely (MQTT DISCONNECT, STOMP DISCONNECT): the stop.
     fn disconnect(&mut self);
+
+    /// Forgets a connection that failed, without talking to the broker again (a write to a
+    /// broker that stopped reading could block).
+    fn reset(&mut self);
 
     /// Whether retrying cannot help (refused credentials, a subscription the broker will
     /// never allow, unusable TLS settings): the run ends with this error. Default: none.
@@ -418,7 +424,7 @@ impl Service {
                         });
                     }
                     Err(error) => {
-                        session.disconnect();
+                        session.reset();
                         if S::is_fatal(&error) {
                             return Err(error);
                         }
@@ -465,7 +471,7 @@ impl Service {
                 None => send_acks(session, &acks_rx).err(),
             };
             if let Some(error) = lost {
-                session.disconnect();
+                session.reset();
                 connected = false;
                 if S::is_fatal(&error) {
                     return Err(error);

@@ -210,8 +210,12 @@ impl BrokerSession for StompLike {
     }
 
     fn disconnect(&mut self) {
+        self.broker.lock().unwrap().calls.push("disconnect".into());
+        self.reset();
+    }
+
+    fn reset(&mut self) {
         let mut b = self.broker.lock().unwrap();
-        b.calls.push("disconnect".into());
         // The broker redelivers what this connection left unacknowledged.
         let conn = self.connection;
         let mut back: Vec<Msg> = Vec::new();

@@ -148,7 +148,7 @@ fn sink(ca: &TestCa) -> Target {
     }
 }
 use tq_tie_listener::dxl;
-use tq_tie_listener::mqtt::{self, ClientTls, Connection, Options};
+use tq_tie_listener::mqtt::{self, Connection, Options};
 use tq_tie_listener::repchange::TOPIC_FILE_REPCHANGE;
 
 fn main() {
@@ -248,8 +248,7 @@ fn main() {
             dxl::Outgoing::event(&format!("{{bench-{i}}}"), p.as_bytes()).encode()
         })
         .collect();
-    let tls =
-        ClientTls::from_files(&publisher.ca_bundle, &publisher.cert, &publisher.key).expect("tls");
+    let tls = mqtt::client_tls(&publisher.ca_bundle, &publisher.cert, &publisher.key).expect("tls");
     let mut o = Options::new(mqtt::random_client_id());
     o.connect_timeout = Duration::from_secs(10);
     let mut c = Connection::open("127.0.0.1", broker.port(), &tls, &o).expect("publisher");

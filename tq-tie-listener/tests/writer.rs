@@ -6,7 +6,8 @@ use tq_common::threatq::{ThreatQ, ThreatQSettings};
 use tq_common::Secret;
 use tq_testkit::threatq::FakeThreatQ;
 use tq_tie_listener::change::{Change, Names};
-use tq_tie_listener::writer::{Writer, WrittenIndex};
+use tq_tie_listener::writer::Writer;
+use tq_tie_listener::written::WrittenIndex;
 
 fn client(tq: &FakeThreatQ) -> ThreatQ {
     let http = Http::new(HttpSettings {
