@@ -20,18 +20,18 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/d0a9
 fn change(n: u64, level: &str, prevalence: &str) -> Change {
     Change {
         md5: Some(format!("{n:032x}")),
-        sha1: if n % 2 == 0 {
+        sha1: if n.is_multiple_of(2) {
             Some(format!("{n:040x}"))
         } else {
             None
         },
-        sha256: if n % 3 == 0 {
+        sha256: if n.is_multiple_of(3) {
             Some(format!("{n:064x}"))
         } else {
             None
         },
         levels: [
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 Some("Known Trusted".into())
             } else {
                 None
@@ -40,7 +40,7 @@ fn change(n: u64, level: &str, prevalence: &str) -> Change {
             None,
         ],
         first_contact: Some("1451504331".into()),
-        prevalence: if n % 5 == 0 {
+        prevalence: if n.is_multiple_of(5) {
             None
         } else {
             Some(prevalence.into())
