@@ -34,9 +34,11 @@
 //! ```
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+
+use crate::files::{open_append, with_path};
 
 /// The on-disk format written by this release.
 pub const FORMAT_VERSION: u32 = 1;
@@ -138,10 +140,6 @@ fn bad_data(path: &Path, msg: impl std::fmt::Display) -> io::Error {
     )
 }
 
-fn with_path(path: &Path, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
 fn records(bytes: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
     bytes.chunks_exact(RECORD).map(|r| {
         let mut k = [0u8; 8];
@@ -168,7 +166,7 @@ impl Index {
         }
         let mut idx = Index {
             path: path.to_path_buf(),
-            file: open_append(path)?,
+            file: open_append(path, 0o600)?,
             current: HashMap::new(),
             previous: HashMap::new(),
             legacy: HashMap::new(),
@@ -352,25 +350,16 @@ impl Index {
         }
         crate::files::write_atomic(&self.path, &buf, 0o600)
             .map_err(|e| with_path(&self.path, e))?;
-        self.file = open_append(&self.path)?;
+        self.file = open_append(&self.path, 0o600)?;
         self.records = self.len();
         Ok(())
     }
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| with_path(path, e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     #[test]
     fn fnv1a64_reference_vectors() {

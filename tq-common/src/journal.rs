@@ -34,6 +34,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+
+use crate::files::{open_append, with_path};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -123,10 +125,6 @@ fn seg_path(dir: &Path, segment: u64) -> PathBuf {
     dir.join(format!("{segment:016}.jsonl"))
 }
 
-fn with_path(path: &Path, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
 fn segments(dir: &Path) -> io::Result<Vec<u64>> {
     let mut v = Vec::new();
     for e in fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
@@ -214,16 +212,6 @@ fn write_cursor(dir: &Path, pos: Pos) -> io::Result<()> {
     crate::files::write_atomic(&path, &bytes, 0o600).map_err(|e| with_path(&path, e))
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| with_path(path, e))
-}
-
 impl<T: Serialize + DeserializeOwned> Journal<T> {
     /// Opens (or creates) the queue in `dir`, holding at most `max_bytes` of waiting
     /// records. A torn last line (a crash in the middle of a write) is cut off; a cursor of
@@ -295,7 +283,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
                 dir.display()
             );
         }
-        let file = open_append(&seg_path(dir, head.segment))?;
+        let file = open_append(&seg_path(dir, head.segment), 0o600)?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             max_bytes,
@@ -335,7 +323,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         }
         if g.head.offset >= SEGMENT_BYTES {
             let next = g.head.segment + 1;
-            g.file = open_append(&seg_path(&self.dir, next))?;
+            g.file = open_append(&seg_path(&self.dir, next), 0o600)?;
             g.head = Pos {
                 segment: next,
                 offset: 0,
