@@ -2,12 +2,11 @@
 //! by this release and migrated, never discarded: the queue with its cursor (now
 //! tq_common::journal) and the written index (now tq_common::dedup, FNV keys).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use tq_common::http::{Http, HttpSettings};
 use tq_common::journal::Journal;
-use tq_common::threatq::{ThreatQ, ThreatQSettings};
-use tq_common::Secret;
 use tq_testkit::threatq::FakeThreatQ;
 use tq_tie_listener::change::{Change, Names};
 use tq_tie_listener::writer::Writer;
@@ -102,41 +101,6 @@ fn the_queue_of_release_d0a9227_is_read_and_its_cursor_migrated() {
     );
 }
 
-fn client(tq: &FakeThreatQ) -> ThreatQ {
-    let http = Http::new(HttpSettings {
-        ca_file: Some(tq.ca_file().to_path_buf()),
-        ..HttpSettings::default()
-    })
-    .expect("http");
-    ThreatQ::new(
-        ThreatQSettings {
-            base_url: tq.url(),
-            client_id: Secret::new(tq.client_id()),
-            username: tq.username().to_string(),
-            password: Secret::new(tq.password()),
-            status: "Review".into(),
-        },
-        http,
-    )
-}
-
-fn rows(tq: &FakeThreatQ, value: &str) -> Vec<(String, String)> {
-    let ind = tq.indicator_by_value(value).expect("indicator");
-    let mut v: Vec<(String, String)> = ind["attributes"]
-        .as_array()
-        .expect("attributes")
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap_or_default().to_string(),
-                a["value"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 /// What release d0a9227 had written when it wrote the fixture index: files 1..=20, then
 /// file 7 with new values.
 fn what_d0a9227_wrote() -> Vec<Change> {
@@ -170,7 +134,7 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
 
     // ThreatQ as release d0a9227 left it.
     let tq = FakeThreatQ::start();
-    let api = client(&tq);
+    let api = common::threatq_client(&tq);
     let d = tempfile::tempdir().expect("tmp");
     let mut seed = Writer {
         names: Names::new(None),
@@ -218,7 +182,7 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
         .expect("change 7");
     assert_eq!((o.written, o.updated_rows), (1, 2), "{o:?}");
     assert_eq!(
-        rows(&tq, &format!("{:032x}", 7)),
+        common::rows(&tq, &format!("{:032x}", 7)),
         [
             (
                 "ENTERPRISE Trust Level".to_string(),
