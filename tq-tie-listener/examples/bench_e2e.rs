@@ -196,23 +196,18 @@ fn main() {
     let (client_id, username, password) = tq.creds();
     let dir = TempDir::new("tq-tie-e2e");
     let ini = dir.path().join("tq-tie-listener.ini");
-    std::fs::write(
-        &ini,
-        format!(
-            "[threatq]\nhost = {}\nclient_id = {}\nusername = {}\npassword = {}\nstatus = Review\n{}\n\n[connector]\ncert_dir = {}\n",
-            tq.url(),
-            client_id,
-            username,
-            password,
-            if std::env::var_os("TQ_BENCH_NO_VERIFY").is_some() {
-                "verify_tls = false".to_string()
-            } else {
-                format!("ca_file = {}", tq.ca_file().display())
-            },
-            ours.dir.display()
-        ),
-    )
-    .expect("ini");
+    let url = tq.url();
+    let tls = if std::env::var_os("TQ_BENCH_NO_VERIFY").is_some() {
+        "verify_tls = false".to_string()
+    } else {
+        format!("ca_file = {}", tq.ca_file().display())
+    };
+    let cert_dir = ours.dir.display();
+    let text = format!(
+        "[threatq]\nhost = {url}\nclient_id = {client_id}\nusername = {username}\n\
+         password = {password}\nstatus = Review\n{tls}\n\n[connector]\ncert_dir = {cert_dir}\n"
+    );
+    std::fs::write(&ini, text).expect("ini");
     let log = dir.path().join("console.log");
     let out = std::fs::File::create(&log).expect("log");
     let mut child = Command::new(&bin)
