@@ -1,28 +1,26 @@
 //! What the writer and migration tests share.
 
-use std::path::Path;
-
-use tq_common::config::{all_options, Config};
-use tq_common::http::Http;
-use tq_common::threatq::{http_settings, ThreatQ, ThreatQSettings};
+use tq_common::http::{Http, HttpSettings};
+use tq_common::threatq::{ThreatQ, ThreatQSettings};
+use tq_common::Secret;
 use tq_testkit::threatq::FakeThreatQ;
 
-/// A ThreatQ client for `tq`, built as the listener builds its own: from the `[threatq]`
-/// section of its config (status `Review`).
+/// A ThreatQ client for `tq` (status `Review`), trusting its CA.
 pub fn threatq_client(tq: &FakeThreatQ) -> ThreatQ {
-    let ini = format!(
-        "[threatq]\nhost = {}\nclient_id = {}\nusername = {}\npassword = {}\nstatus = Review\nca_file = {}\n",
-        tq.url(),
-        tq.client_id(),
-        tq.username(),
-        tq.password(),
-        tq.ca_file().display()
-    );
-    let options = all_options(tq_tie_listener::options::OPTIONS);
-    let c = Config::from_str(Path::new("tq-tie-listener.ini"), &ini, &options).expect("config");
+    let http = Http::new(HttpSettings {
+        ca_file: Some(tq.ca_file().to_path_buf()),
+        ..HttpSettings::default()
+    })
+    .expect("http");
     ThreatQ::new(
-        ThreatQSettings::from_config(&c),
-        Http::new(http_settings(&c)).expect("http"),
+        ThreatQSettings {
+            base_url: tq.url(),
+            client_id: Secret::new(tq.client_id()),
+            username: tq.username().to_string(),
+            password: Secret::new(tq.password()),
+            status: "Review".into(),
+        },
+        http,
     )
 }
 
