@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tq_common::app::Context;
 use tq_common::journal::Journal;
 use tq_common::retry::Backoff;
-use tq_common::service::{self, HeapRelease, Service, Stop};
+use tq_common::service::{self, BrokerSession, HeapRelease, Service, Stop};
 use tq_common::threatq::ThreatQ;
 use tq_common::tls::StreamConnector;
 use tq_common::{Error, Result};
@@ -112,24 +112,13 @@ pub fn check(ctx: &Context, suffix: Option<&str>) -> Vec<(String, Result<String>
         }
         let cfg = s.dxl_client(ctx)?;
         let tls = tls_of(&cfg)?;
+        // The same broker list walk as the run: each broker by host name, then IP.
+        let dxl_err = |e: mqtt::Error| Error::remote("DXL", e.to_string());
         let opts = Options::new(mqtt::random_client_id());
-        let mut last = None;
-        for b in &cfg.brokers {
-            match mqtt::Connection::open(&b.host, b.port, &tls, &opts) {
-                Ok(c) => {
-                    let broker = c.broker().to_string();
-                    c.disconnect();
-                    return Ok(format!("connected to broker {broker}"));
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(Error::remote(
-            "DXL",
-            last.map_or("no broker in the DXL client config".to_string(), |e| {
-                e.to_string()
-            }),
-        ))
+        let mut session = Session::new(cfg.brokers.clone(), &[], tls, opts).map_err(dxl_err)?;
+        let at = session.connect(&Stop::new()).map_err(dxl_err)?;
+        session.disconnect();
+        Ok(format!("connected to broker {at}"))
     })();
     vec![("DXL fabric".to_string(), outcome)]
 }
