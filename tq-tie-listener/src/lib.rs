@@ -6,15 +6,16 @@
 //! [`trust_levels`] (the mapping tables), [`dxlconfig`] (OpenDXL client directories).
 //!
 //! The connector: [`options`] (the `[connector]` declarations), [`provision`] (the DXL
-//! certificate through ePO), [`listener`] (the run), [`journal`] (the on-disk queue),
-//! [`writer`] (bulk writes to ThreatQ), [`change`] (an accepted change and the ThreatQ names).
+//! certificate through ePO), [`listener`] (the run, on `tq_common::service`, with the on-disk
+//! queue `tq_common::journal`), [`writer`] (bulk writes to ThreatQ), [`written`] (the index of
+//! values written, and [`written_v0`] for the files of earlier releases), [`change`] (an
+//! accepted change and the ThreatQ names).
 
 #![forbid(unsafe_code)]
 
 pub mod change;
 pub mod dxl;
 pub mod dxlconfig;
-pub mod journal;
 pub mod listener;
 pub mod mqtt;
 pub mod options;
@@ -23,6 +24,8 @@ pub mod provision;
 pub mod repchange;
 pub mod trust_levels;
 pub mod writer;
+pub mod written;
+pub mod written_v0;
 
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
