@@ -2,58 +2,23 @@
 
 #![forbid(unsafe_code)]
 
-use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
-use tq_common::cli::{CommonArgs, ConnectorArgs};
-
-/// The spec of this connector.
-pub static SPEC: ConnectorSpec = ConnectorSpec {
-    binary: "tq-email-alerts",
-    replaces: "tq-conn-email-alerts",
-    options: &[],
-    legacy_flags: &[],
-    state_version: 1,
-};
-
-/// Command line.
-#[derive(Parser, Debug)]
-#[command(
-    after_help = tq_common::cli::AFTER_HELP,
-    name = "tq-email-alerts",
-    version,
-    about = "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces tq-conn-email-alerts)."
-)]
-pub struct Args {
-    #[command(flatten)]
-    pub common: CommonArgs,
-}
-
-impl ConnectorArgs for Args {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
+use tq_common::cli::NoFlags;
 
 /// The connector.
 pub struct EmailAlerts;
 
 impl Connector for EmailAlerts {
-    type Args = Args;
+    type Flags = NoFlags;
 
-    fn spec() -> &'static ConnectorSpec {
-        &SPEC
+    const SPEC: ConnectorSpec = ConnectorSpec::new(
+        "tq-email-alerts",
+        "tq-conn-email-alerts",
+        "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces \
+         tq-conn-email-alerts).",
+    );
+
+    fn run(_ctx: &Context, _flags: &NoFlags) -> tq_common::Result<()> {
+        Err(app::not_implemented(Self::SPEC.binary))
     }
-
-    fn run(_ctx: &Context, _args: &Args) -> tq_common::Result<()> {
-        Err(app::not_implemented(SPEC.binary))
-    }
-}
-
-/// Runs the binary; returns the exit code.
-pub fn main<I>(argv: I) -> i32
-where
-    I: IntoIterator,
-    I::Item: Into<std::ffi::OsString>,
-{
-    app::main::<EmailAlerts, I>(argv)
 }

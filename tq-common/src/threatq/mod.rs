@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::config::Config;
-use crate::http::{Http, HttpSettings, Method, Request, Response};
+use crate::http::{Http, Method, Request, Response};
 use crate::secret::Secret;
 use crate::{Error, Result};
 
@@ -44,7 +43,7 @@ const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
 /// Renew this long before the announced expiry.
 const TOKEN_MARGIN: Duration = Duration::from_secs(30);
 
-/// Connection settings, from the `[threatq]` section.
+/// Connection settings (from a config: [`crate::config::ThreatQKeys::settings`]).
 #[derive(Debug, Clone)]
 pub struct ThreatQSettings {
     /// Base URL `https://host[:port]` (no `/api`).
@@ -57,30 +56,6 @@ pub struct ThreatQSettings {
     pub password: Secret,
     /// The default indicator status name.
     pub status: String,
-}
-
-impl ThreatQSettings {
-    /// Reads the `[threatq]` section of a loaded config.
-    pub fn from_config(c: &Config) -> ThreatQSettings {
-        ThreatQSettings {
-            base_url: c.str("threatq", "host").to_string(),
-            client_id: c.secret("threatq", "client_id"),
-            username: c.str("threatq", "username").to_string(),
-            password: c.secret("threatq", "password"),
-            status: c.str("threatq", "status").to_string(),
-        }
-    }
-}
-
-/// HTTP settings from the `[threatq]` section (CA file, verification, proxy, timeout).
-pub fn http_settings(c: &Config) -> HttpSettings {
-    HttpSettings {
-        ca_file: c.path("threatq", "ca_file").map(|p| p.to_path_buf()),
-        verify_tls: c.bool("threatq", "verify_tls"),
-        proxy: c.opt_str("threatq", "proxy").map(str::to_string),
-        timeout: Duration::from_secs(c.int("threatq", "timeout").max(1) as u64),
-        ..HttpSettings::default()
-    }
 }
 
 struct Token {
