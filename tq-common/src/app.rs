@@ -337,7 +337,7 @@ fn run_steps<C: Connector>(
     }
     C::validate(&ctx, flags)?;
     if inv.check {
-        return Ok(check_report(spec.binary, &ctx, C::check(&ctx, flags)));
+        return Ok(check_report(spec.binary, &ctx, || C::check(&ctx, flags)));
     }
     let Some(_lock) = hold_lock(&inv.files.lock)? else {
         return Ok(0);
@@ -452,8 +452,13 @@ pub fn hold_lock(path: &Path) -> Result<Option<InstanceLock>> {
 }
 
 /// Step 5, `--check`: the config line, the ThreatQ login and the status, then the
-/// connector's `extra` lines; prints the report and returns 0 (all passed) or 1.
-pub fn check_report(binary: &str, ctx: &Context, extra: Vec<(String, Result<String>)>) -> i32 {
+/// connector's lines (`extra` runs after the login, so it shares the token); prints the
+/// report and returns 0 (all passed) or 1.
+pub fn check_report(
+    binary: &str,
+    ctx: &Context,
+    extra: impl FnOnce() -> Vec<(String, Result<String>)>,
+) -> i32 {
     let mut lines: Vec<(String, Result<String>)> = vec![(
         "config".into(),
         Ok(format!("{} is valid", ctx.config.origin())),
@@ -478,7 +483,7 @@ pub fn check_report(binary: &str, ctx: &Context, extra: Vec<(String, Result<Stri
         }
         Err(e) => lines.push(("ThreatQ".into(), Err(e))),
     }
-    lines.extend(extra);
+    lines.extend(extra());
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     println!("{binary} --check (instance {})", ctx.instance);
     let mut failed = 0;
