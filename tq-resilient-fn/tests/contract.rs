@@ -34,3 +34,12 @@ const APP_CONFIG: Profile = Profile {
 };
 
 tq_testkit::contract_tests!(profile: APP_CONFIG);
+
+/// The options table of docs/resilient-fn.md is what `--print-options-md` prints.
+#[test]
+fn docs_options_table_is_print_options_md() {
+    tq_testkit::contract::docs_tables_match(
+        env!("CARGO_BIN_EXE_tq-resilient-fn"),
+        "docs/resilient-fn.md",
+    );
+}
