@@ -538,36 +538,20 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::config::{EnvValues, Maybe, PathOpt, SecretOpt, StrOpt};
+    use crate::config::{EnvValues, ThreatQNames};
 
-    const RT: &str = "RT_SiteConfig";
-    const HOST: StrOpt = StrOpt::new(RT, "ThreatQ_Host", "ThreatQ host", "Host.").host();
-    const USER: StrOpt = StrOpt::new(RT, "ThreatQ_User", "ThreatQ user", "User.");
-    const PASSWORD: SecretOpt = SecretOpt::new(RT, "ThreatQ_Password", "Password", "Pw.");
-    const CID: SecretOpt = SecretOpt::new(RT, "ThreatQ_CID", "CID", "Client id.");
-    const STATUS: StrOpt = StrOpt::new(RT, "ThreatQ_Status", "Status", "Status.");
-    const CA: Maybe<PathOpt> = PathOpt::file(RT, "ThreatQ_CA_File", "CA", "CA.").optional();
-    const USE_SSL: BoolOpt = BoolOpt::new(RT, "ThreatQ_Use_SSL", "SSL", "Verify.").default("1");
-    const KEYS: ThreatQKeys = ThreatQKeys {
-        host: HOST,
-        client_id: CID,
-        username: USER,
-        password: PASSWORD,
-        status: STATUS,
-        ca_file: CA,
-        verify_tls: USE_SSL,
-        proxy: None,
-        timeout: None,
-    };
-    const ACTION_OPTIONS: &[Opt] = &[
-        HOST.opt(),
-        USER.opt(),
-        PASSWORD.opt(),
-        CID.opt(),
-        STATUS.opt(),
-        CA.opt(),
-        USE_SSL.opt(),
-    ];
+    const KEYS: ThreatQKeys = ThreatQKeys::named(
+        "RT_SiteConfig",
+        ThreatQNames {
+            host: "ThreatQ_Host",
+            client_id: "ThreatQ_CID",
+            username: "ThreatQ_User",
+            password: "ThreatQ_Password",
+            status: "ThreatQ_Status",
+            ca_file: "ThreatQ_CA_File",
+            verify_tls: "ThreatQ_Use_SSL",
+        },
+    );
 
     #[derive(clap::Args, Debug)]
     struct RtFlags {
@@ -607,14 +591,15 @@ mod tests {
                 return Invocation::standard(spec, common, instance);
             };
             let env = ENV.with(|e| e.borrow().clone());
-            let source = EnvValues::new("RT_SiteConfig values", RT, ACTION_OPTIONS, &env);
+            let options = KEYS.options();
+            let source = EnvValues::new("RT_SiteConfig values", "RT_SiteConfig", &options, &env);
             Ok(Invocation {
                 log: common.base.log_location(),
                 verbosity: common.base.verbosity,
                 check: common.base.check,
                 source: Box::new(source),
                 layout: Layout {
-                    options: ACTION_OPTIONS.to_vec(),
+                    options,
                     threatq: KEYS,
                     enabled: None,
                 },

@@ -171,7 +171,7 @@ pub fn stdin_is_terminal() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{all_options, threatq, Config, ENABLED, THREATQ};
+    use crate::config::{all_options, Config, ENABLED, THREATQ};
     use std::os::unix::fs::PermissionsExt;
 
     struct Scripted(Vec<&'static str>, Vec<(String, bool)>);
@@ -242,7 +242,7 @@ mod tests {
         );
         let text = std::fs::read_to_string(&f).unwrap();
         let c = Config::from_ini("tq-x.ini", &text, &all_options(&[])).unwrap();
-        assert_eq!(c.get(threatq::PASSWORD).expose(), "pw-5432");
+        assert_eq!(c.get(THREATQ.password).expose(), "pw-5432");
         assert!(!c.get(ENABLED));
     }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use tq_common::app::{InstanceFiles, Invocation, Layout};
 use tq_common::cli::BaseArgs;
 use tq_common::config::{
-    render_options, BoolOpt, Config, IntOpt, ListOpt, Maybe, Opt, PathOpt, SecretOpt,
-    SharedIniFile, StrOpt, ThreatQKeys,
+    render_options, Config, IntOpt, ListOpt, Maybe, Opt, SecretOpt, SharedIniFile, StrOpt,
+    ThreatQKeys, ThreatQNames,
 };
 use tq_common::Result;
 
@@ -28,274 +28,86 @@ pub const APP_CONFIG_ENV: &str = "APP_CONFIG_FILE";
 /// The environment variable naming the lock file (resilient-circuits', the guide's step 12).
 pub const APP_LOCK_ENV: &str = "APP_LOCK_FILE";
 
-const R: &str = "resilient";
-const F: &str = "fn_threatq";
+tq_common::options! {
+    section "resilient";
+    /// The `[resilient]` keys we read (research/resilient.md §1); resilient-circuits reads
+    /// more, which are left to it.
+    pub list RESILIENT_OPTIONS;
+    /// Your Resilient host name or IP address (REST API, and STOMP unless stomp_host is set).
+    pub RESILIENT_HOST: StrOpt = StrOpt::new("host", "Host");
+    /// The port of the Resilient REST API.
+    pub RESILIENT_PORT: IntOpt = IntOpt::new("port", "Port").range(1, 65535).default("443");
+    /// The organization name (case-sensitive, as the UI shows it); needed when the user
+    /// belongs to several.
+    pub ORG: Maybe<StrOpt> = StrOpt::new("org", "Org").optional();
+    /// The e-mail address to log in to Resilient with (with password; or use api_key_id and
+    /// api_key_secret).
+    pub EMAIL: Maybe<StrOpt> = StrOpt::new("email", "Email").optional();
+    /// The password of that Resilient user.
+    pub PASSWORD: Maybe<SecretOpt> = SecretOpt::new("password", "Password").optional();
+    /// A Resilient API key id; with api_key_secret it is used instead of email and password.
+    pub API_KEY_ID: Maybe<StrOpt> = StrOpt::new("api_key_id", "API key ID").optional();
+    /// The secret of that API key.
+    pub API_KEY_SECRET: Maybe<SecretOpt> =
+        SecretOpt::new("api_key_secret", "API key secret").optional();
+    /// A PEM file to verify the Resilient server certificate with (besides the system store),
+    /// or false to turn verification off (insecure; a warning on every start).
+    pub CAFILE: Maybe<StrOpt> = StrOpt::new("cafile", "CA file").optional();
+    /// The STOMP host; empty = host.
+    pub STOMP_HOST: Maybe<StrOpt> = StrOpt::new("stomp_host", "STOMP host").optional();
+    /// The STOMP port (TLS).
+    pub STOMP_PORT: IntOpt = IntOpt::new("stomp_port", "STOMP port").range(1, 65535).default("65001");
+    /// A PEM file to verify the STOMP server certificate with, or false; empty = cafile.
+    pub STOMP_CAFILE: Maybe<StrOpt> = StrOpt::new("stomp_cafile", "STOMP CA file").optional();
+    /// Seconds to wait for the STOMP connection and subscription.
+    pub STOMP_TIMEOUT: IntOpt =
+        IntOpt::new("stomp_timeout", "STOMP timeout").range(1, 3600).default("60");
+    /// Retries of a failed acknowledgement or reply.
+    pub STOMP_MAX_RETRIES: IntOpt =
+        IntOpt::new("stomp_max_retries", "STOMP max retries").range(0, 100).default("3");
+    /// Messages the broker sends ahead (activemq.prefetchSize); empty = num_workers.
+    pub STOMP_PREFETCH_LIMIT: Maybe<IntOpt> =
+        IntOpt::new("stomp_prefetch_limit", "STOMP prefetch limit").range(1, 10_000).optional();
+    /// Actions handled at the same time.
+    pub NUM_WORKERS: IntOpt = IntOpt::new("num_workers", "Workers").range(1, 1000).default("25");
+}
 
-// [resilient]: what resilient-circuits reads that matters here (research/resilient.md §1).
+tq_common::options! {
+    section "fn_threatq";
+    /// The `[fn_threatq]` options besides the ThreatQ connection ([`THREATQ`]).
+    pub list FN_THREATQ_OPTIONS;
+    /// The source name of everything synced to ThreatQ.
+    pub CUSTOM_SOURCE: StrOpt = StrOpt::new("custom_source", "Custom Source").default("Resilient");
+    /// Custom incident fields mapped to ThreatQ attributes: field_name=attribute_name,
+    /// comma-separated (e.g. internal_severity=Severity, internal_confidence=Confidence). The
+    /// field name is the field's programmatic name.
+    pub CUSTOM_ATTRIBUTES: ListOpt = ListOpt::new("custom_attributes", "Custom Attributes");
+    /// Custom incident fields mapped to ThreatQ objects: field_name=object_collection,
+    /// comma-separated (e.g. threat_actor=adversaries); each value becomes an object related
+    /// to the event.
+    pub CUSTOM_OBJECTS: ListOpt = ListOpt::new("custom_objects", "Custom Objects");
+}
 
-/// `[resilient] host`.
-pub const RESILIENT_HOST: StrOpt = StrOpt::new(
-    R,
-    "host",
-    "Host",
-    "Your Resilient host name or IP address (REST API, and STOMP unless stomp_host is set).",
-);
-
-/// `[resilient] port`.
-pub const RESILIENT_PORT: IntOpt =
-    IntOpt::new(R, "port", "Port", "The port of the Resilient REST API.")
-        .range(1, 65535)
-        .default("443");
-
-/// `[resilient] org`.
-pub const ORG: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "org",
-    "Org",
-    "The organization name (case-sensitive, as the UI shows it); needed when the user belongs to several.",
+/// The ThreatQ connection in `[fn_threatq]`: the guide's `host`, `username`, `password`,
+/// `cid`, and ours: `status` (default Review: the guide's app.config has none), `ca_file`,
+/// `verify_tls`.
+pub const THREATQ: ThreatQKeys = ThreatQKeys::named(
+    "fn_threatq",
+    ThreatQNames {
+        client_id: "cid",
+        ..ThreatQNames::STANDARD
+    },
 )
-.optional();
+.status_default("Review");
 
-/// `[resilient] email`.
-pub const EMAIL: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "email",
-    "Email",
-    "The e-mail address to log in to Resilient with (with password; or use api_key_id and api_key_secret).",
-)
-.optional();
-
-/// `[resilient] password`.
-pub const PASSWORD: Maybe<SecretOpt> = SecretOpt::new(
-    R,
-    "password",
-    "Password",
-    "The password of that Resilient user.",
-)
-.optional();
-
-/// `[resilient] api_key_id`.
-pub const API_KEY_ID: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "api_key_id",
-    "API key ID",
-    "A Resilient API key id; with api_key_secret it is used instead of email and password.",
-)
-.optional();
-
-/// `[resilient] api_key_secret`.
-pub const API_KEY_SECRET: Maybe<SecretOpt> = SecretOpt::new(
-    R,
-    "api_key_secret",
-    "API key secret",
-    "The secret of that API key.",
-)
-.optional();
-
-/// `[resilient] cafile`.
-pub const CAFILE: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "cafile",
-    "CA file",
-    "A PEM file to verify the Resilient server certificate with (besides the system store), or false to turn verification off (insecure; a warning on every start).",
-)
-.optional();
-
-/// `[resilient] stomp_host`.
-pub const STOMP_HOST: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "stomp_host",
-    "STOMP host",
-    "The STOMP host; empty = host.",
-)
-.optional();
-
-/// `[resilient] stomp_port`.
-pub const STOMP_PORT: IntOpt = IntOpt::new(R, "stomp_port", "STOMP port", "The STOMP port (TLS).")
-    .range(1, 65535)
-    .default("65001");
-
-/// `[resilient] stomp_cafile`.
-pub const STOMP_CAFILE: Maybe<StrOpt> = StrOpt::new(
-    R,
-    "stomp_cafile",
-    "STOMP CA file",
-    "A PEM file to verify the STOMP server certificate with, or false; empty = cafile.",
-)
-.optional();
-
-/// `[resilient] stomp_timeout`.
-pub const STOMP_TIMEOUT: IntOpt = IntOpt::new(
-    R,
-    "stomp_timeout",
-    "STOMP timeout",
-    "Seconds to wait for the STOMP connection and subscription.",
-)
-.range(1, 3600)
-.default("60");
-
-/// `[resilient] stomp_max_retries`.
-pub const STOMP_MAX_RETRIES: IntOpt = IntOpt::new(
-    R,
-    "stomp_max_retries",
-    "STOMP max retries",
-    "Retries of a failed acknowledgement or reply.",
-)
-.range(0, 100)
-.default("3");
-
-/// `[resilient] stomp_prefetch_limit`.
-pub const STOMP_PREFETCH_LIMIT: Maybe<IntOpt> = IntOpt::new(
-    R,
-    "stomp_prefetch_limit",
-    "STOMP prefetch limit",
-    "Messages the broker sends ahead (activemq.prefetchSize); empty = num_workers.",
-)
-.range(1, 10_000)
-.optional();
-
-/// `[resilient] num_workers`.
-pub const NUM_WORKERS: IntOpt = IntOpt::new(
-    R,
-    "num_workers",
-    "Workers",
-    "Actions handled at the same time.",
-)
-.range(1, 1000)
-.default("25");
-
-// [fn_threatq]: the guide's fields, and ours for TLS and the status.
-
-/// `[fn_threatq] host`.
-pub const TQ_HOST: StrOpt = StrOpt::new(
-    F,
-    "host",
-    "Host",
-    "Your ThreatQ host name or IP address; host:port or an https:// URL also work.",
-)
-.host();
-
-/// `[fn_threatq] username`.
-pub const TQ_USERNAME: StrOpt = StrOpt::new(
-    F,
-    "username",
-    "Username",
-    "Your ThreatQ username (e-mail address).",
-);
-
-/// `[fn_threatq] password`.
-pub const TQ_PASSWORD: SecretOpt =
-    SecretOpt::new(F, "password", "Password", "Your ThreatQ password.");
-
-/// `[fn_threatq] cid`.
-pub const TQ_CID: SecretOpt = SecretOpt::new(
-    F,
-    "cid",
-    "CID",
-    "Your Client ID (OAuth), found in your ThreatQ profile.",
-);
-
-/// `[fn_threatq] custom_source`.
-pub const CUSTOM_SOURCE: StrOpt = StrOpt::new(
-    F,
-    "custom_source",
-    "Custom Source",
-    "The source name of everything synced to ThreatQ.",
-)
-.default("Resilient");
-
-/// `[fn_threatq] custom_attributes`.
-pub const CUSTOM_ATTRIBUTES: ListOpt = ListOpt::new(
-    F,
-    "custom_attributes",
-    "Custom Attributes",
-    "Custom incident fields mapped to ThreatQ attributes: field_name=attribute_name, comma-separated (e.g. internal_severity=Severity, internal_confidence=Confidence). The field name is the field's programmatic name.",
-);
-
-/// `[fn_threatq] custom_objects`.
-pub const CUSTOM_OBJECTS: ListOpt = ListOpt::new(
-    F,
-    "custom_objects",
-    "Custom Objects",
-    "Custom incident fields mapped to ThreatQ objects: field_name=object_collection, comma-separated (e.g. threat_actor=adversaries); each value becomes an object related to the event.",
-);
-
-/// `[fn_threatq] status`.
-pub const TQ_STATUS: StrOpt = StrOpt::new(
-    F,
-    "status",
-    "Status",
-    "The status of indicators created without an Indicator Status field (must exist in ThreatQ).",
-)
-.default("Review");
-
-/// `[fn_threatq] ca_file`.
-pub const TQ_CA_FILE: Maybe<PathOpt> = PathOpt::file(
-    F,
-    "ca_file",
-    "CA file",
-    "A PEM file of CA certificates trusted for ThreatQ in addition to the system store (for a self-signed appliance certificate).",
-)
-.optional();
-
-/// `[fn_threatq] verify_tls`.
-pub const TQ_VERIFY_TLS: BoolOpt = BoolOpt::new(
-    F,
-    "verify_tls",
-    "Verify TLS",
-    "Verify ThreatQ's TLS certificate. false is insecure and logs a warning on every start.",
-)
-.default("true");
-
-/// Where app.config holds the ThreatQ connection settings.
-pub const THREATQ: ThreatQKeys = ThreatQKeys {
-    host: TQ_HOST,
-    client_id: TQ_CID,
-    username: TQ_USERNAME,
-    password: TQ_PASSWORD,
-    status: TQ_STATUS,
-    ca_file: TQ_CA_FILE,
-    verify_tls: TQ_VERIFY_TLS,
-    proxy: None,
-    timeout: None,
-};
-
-/// The `[fn_threatq]` options, in the order `tq-resilient-fn config` prints them.
-pub const FN_THREATQ_OPTIONS: &[Opt] = &[
-    TQ_HOST.opt(),
-    TQ_USERNAME.opt(),
-    TQ_PASSWORD.opt(),
-    TQ_CID.opt(),
-    CUSTOM_SOURCE.opt(),
-    CUSTOM_ATTRIBUTES.opt(),
-    CUSTOM_OBJECTS.opt(),
-    TQ_STATUS.opt(),
-    TQ_CA_FILE.opt(),
-    TQ_VERIFY_TLS.opt(),
-];
-
-/// The `[resilient]` keys we read.
-pub const RESILIENT_OPTIONS: &[Opt] = &[
-    RESILIENT_HOST.opt(),
-    RESILIENT_PORT.opt(),
-    ORG.opt(),
-    EMAIL.opt(),
-    PASSWORD.opt(),
-    API_KEY_ID.opt(),
-    API_KEY_SECRET.opt(),
-    CAFILE.opt(),
-    STOMP_HOST.opt(),
-    STOMP_PORT.opt(),
-    STOMP_CAFILE.opt(),
-    STOMP_TIMEOUT.opt(),
-    STOMP_MAX_RETRIES.opt(),
-    STOMP_PREFETCH_LIMIT.opt(),
-    NUM_WORKERS.opt(),
-];
+/// The `[fn_threatq]` section, in the order `tq-resilient-fn config` prints it.
+pub fn fn_threatq_options() -> Vec<Opt> {
+    [&THREATQ.options(), FN_THREATQ_OPTIONS].concat()
+}
 
 /// Every declared option: `[resilient]`, then `[fn_threatq]`.
 pub fn options() -> Vec<Opt> {
-    [RESILIENT_OPTIONS, FN_THREATQ_OPTIONS].concat()
+    [RESILIENT_OPTIONS, &fn_threatq_options()].concat()
 }
 
 /// What app.config holds for this binary.
@@ -314,7 +126,7 @@ pub fn template() -> String {
         "# [fn_threatq]: the ThreatQ settings of {BINARY} (the fn_threatq app). Append this\n\
          # to your app.config (`{BINARY} config >> ~/.resilient/app.config`), then fill in\n\
          # host, username, password and cid.\n{}",
-        render_options(FN_THREATQ_OPTIONS, &HashMap::new())
+        render_options(&fn_threatq_options(), &HashMap::new())
     )
 }
 
@@ -361,7 +173,7 @@ pub fn invocation(
     let lock = std::path::absolute(lock_file(&path, env)).unwrap_or_else(|_| lock_file(&path, env));
     let source = SharedIniFile::new(
         &path,
-        &[R],
+        &["resilient"],
         format!(
             "Give it with --app-config FILE or {APP_CONFIG_ENV} (else ./app.config, else \
              ~/.resilient/app.config is read); create it with `resilient-circuits config -c` \
@@ -431,17 +243,14 @@ pub fn validate(c: &Config) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn env<const N: usize>(pairs: [(&str, &str); N]) -> HashMap<String, String> {
+        HashMap::from(pairs.map(|(k, v)| (k.to_owned(), v.to_owned())))
     }
 
     #[test]
     fn app_config_is_found_as_resilient_circuits_finds_it() {
         let dir = tempfile::tempdir().unwrap();
-        let home = env(&[("HOME", "/home/op")]);
+        let home = env([("HOME", "/home/op")]);
         assert_eq!(
             locate(None, &home, dir.path()),
             PathBuf::from("/home/op/.resilient/app.config")
@@ -451,7 +260,7 @@ mod tests {
             locate(None, &home, dir.path()),
             dir.path().join("app.config")
         );
-        let with_env = env(&[("HOME", "/home/op"), (APP_CONFIG_ENV, "/etc/rc/app.config")]);
+        let with_env = env([("HOME", "/home/op"), (APP_CONFIG_ENV, "/etc/rc/app.config")]);
         assert_eq!(
             locate(None, &with_env, dir.path()),
             PathBuf::from("/etc/rc/app.config")
@@ -466,10 +275,10 @@ mod tests {
     fn lock_and_state_files() {
         let cfg = Path::new("/home/op/.resilient/app.config");
         assert_eq!(
-            lock_file(cfg, &env(&[])),
+            lock_file(cfg, &env([])),
             PathBuf::from("/home/op/.resilient/app.config.lock")
         );
-        let lock = lock_file(cfg, &env(&[(APP_LOCK_ENV, "/run/rc/functions.lock")]));
+        let lock = lock_file(cfg, &env([(APP_LOCK_ENV, "/run/rc/functions.lock")]));
         assert_eq!(lock, PathBuf::from("/run/rc/functions.lock"));
         let files = InstanceFiles::beside_lock(&lock);
         assert_eq!(files.state, PathBuf::from("/run/rc/functions.state.json"));
@@ -485,7 +294,9 @@ mod tests {
                 multiline: true,
             },
         )?;
-        let shared = tq_common::config::Sections::Shared { open: &[R] };
+        let shared = tq_common::config::Sections::Shared {
+            open: &["resilient"],
+        };
         let c = Config::validate("app.config", &raw, &options(), shared)?;
         validate(&c)?;
         Ok(c)
@@ -499,9 +310,9 @@ mod tests {
     #[test]
     fn reads_app_config_as_configparser_does() {
         let c = load(GOOD).unwrap();
-        assert_eq!(c.get(TQ_HOST), "https://tq.example.com");
+        assert_eq!(c.get(THREATQ.host), "https://tq.example.com");
         assert_eq!(c.get(CUSTOM_SOURCE), "Resilient");
-        assert_eq!(c.get(TQ_STATUS), "Review");
+        assert_eq!(c.get(THREATQ.status), "Review");
         assert_eq!(c.get(STOMP_PORT), 65001);
         assert_eq!(
             mapping(&c, CUSTOM_ATTRIBUTES).unwrap(),
@@ -519,9 +330,9 @@ mod tests {
         let err = |text: &str| load(text).unwrap_err().to_string();
         assert_eq!(
             err(&GOOD.replace("cid = cid-1", "cid = cid-1\nverify = no")),
-            "app.config: [fn_threatq] verify: unknown option; valid options: host, username, \
-             password, cid, custom_source, custom_attributes, custom_objects, status, ca_file, \
-             verify_tls"
+            "app.config: [fn_threatq] verify: unknown option; valid options: host, cid, \
+             username, password, status, ca_file, verify_tls, custom_source, \
+             custom_attributes, custom_objects"
         );
         assert!(err(&GOOD.replace("org = Acme", "port = 99999"))
             .starts_with("app.config: [resilient] port: \"99999\" is not an integer"));
@@ -542,7 +353,7 @@ mod tests {
     #[test]
     fn the_template_lists_every_fn_threatq_option_and_validates_once_filled() {
         let t = template();
-        for o in FN_THREATQ_OPTIONS {
+        for o in fn_threatq_options() {
             assert!(
                 t.contains(&format!("\n{} = ", o.name)),
                 "{} missing",

@@ -4,7 +4,7 @@
 //! the lock and the state is kept beside it. No first run: a missing app.config is an
 //! error that says how to write one.
 
-use tq_testkit::contract::{no_setup, Profile, SharedFile, Style, ThreatQNames};
+use tq_testkit::contract::{no_setup, Profile, SharedFile, Style};
 
 const APP_CONFIG: Profile = Profile {
     bin: env!("CARGO_BIN_EXE_tq-resilient-fn"),
@@ -17,16 +17,8 @@ const APP_CONFIG: Profile = Profile {
         preamble: "[resilient]\nhost = soar.example.com\nport = 443\norg = Contract Org\n\
                    email = soar-user@example.com\npassword = soar-password-0001\ncafile = false\n\
                    logdir = /var/log/resilient-circuits\nloglevel = INFO\n",
-        threatq: ThreatQNames {
-            section: "fn_threatq",
-            host: "host",
-            client_id: "cid",
-            username: "username",
-            password: "password",
-            status: "status",
-            ca_file: "ca_file",
-            verify_tls: "verify_tls",
-        },
+        threatq_section: "fn_threatq",
+        threatq_renamed: &[("client_id", "cid")],
         lock_env: Some("APP_LOCK_FILE"),
         lock_name: "functions.lock",
         state_name: "functions.state.json",

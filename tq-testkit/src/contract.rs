@@ -45,54 +45,24 @@ pub fn no_setup(_: &FakeThreatQ) -> Setup {
     }
 }
 
-/// The section and key names under which a style's config holds the ThreatQ settings.
-#[derive(Debug, Clone, Copy)]
-pub struct ThreatQNames {
-    /// The section (`threatq`, `fn_threatq`).
-    pub section: &'static str,
-    /// Host.
-    pub host: &'static str,
-    /// API client id.
-    pub client_id: &'static str,
-    /// Login e-mail.
-    pub username: &'static str,
-    /// Password.
-    pub password: &'static str,
-    /// Default indicator status.
-    pub status: &'static str,
-    /// Extra CA file.
-    pub ca_file: &'static str,
-    /// TLS verification.
-    pub verify_tls: &'static str,
-}
-
-/// The standard `[threatq]` names.
-pub const STANDARD_THREATQ: ThreatQNames = ThreatQNames {
-    section: "threatq",
-    host: "host",
-    client_id: "client_id",
-    username: "username",
-    password: "password",
-    status: "status",
-    ca_file: "ca_file",
-    verify_tls: "verify_tls",
-};
-
 /// A config file the connector shares with other programs (resilient-circuits' app.config).
 #[derive(Debug, Clone, Copy)]
 pub struct SharedFile {
     /// The flag that names the file (`--app-config`).
     pub flag: &'static str,
+    /// The environment variable naming the lock file, if the connector honours one.
+    pub lock_env: Option<&'static str>,
     /// Its file name in the test's config directory (`app.config`).
     pub file_name: &'static str,
+    /// Keys of the ThreatQ section named otherwise than in `[threatq]`:
+    /// `(standard name, name)`, e.g. `("client_id", "cid")`.
+    pub threatq_renamed: &'static [(&'static str, &'static str)],
     /// The subcommand that prints the connector's section, commented, to append (`config`).
     pub template_command: &'static str,
     /// The other programs' sections, written before the connector's (a valid `[resilient]`).
     pub preamble: &'static str,
-    /// The ThreatQ settings' names.
-    pub threatq: ThreatQNames,
-    /// The environment variable naming the lock file, if the connector honours one.
-    pub lock_env: Option<&'static str>,
+    /// The section holding the ThreatQ settings (`fn_threatq`).
+    pub threatq_section: &'static str,
     /// The lock file name in the config directory (set through `lock_env`, else the
     /// connector's default).
     pub lock_name: &'static str,
@@ -139,10 +109,23 @@ impl Profile {
         }
     }
 
-    fn names(&self) -> ThreatQNames {
+    /// The section holding the ThreatQ settings.
+    fn threatq_section(&self) -> &'static str {
         match self.style {
-            Style::InstanceIni => STANDARD_THREATQ,
-            Style::SharedFile(s) => s.threatq,
+            Style::InstanceIni => "threatq",
+            Style::SharedFile(s) => s.threatq_section,
+        }
+    }
+
+    /// The key of a ThreatQ setting, given its `[threatq]` name.
+    fn threatq_key(&self, standard: &'static str) -> &'static str {
+        match self.style {
+            Style::InstanceIni => standard,
+            Style::SharedFile(s) => s
+                .threatq_renamed
+                .iter()
+                .find(|(from, _)| *from == standard)
+                .map_or(standard, |(_, to)| to),
         }
     }
 }
@@ -352,17 +335,16 @@ impl Bin {
                 let template = String::from_utf8_lossy(&out.stdout).into_owned();
                 fs::create_dir_all(self.config_dir()).expect("mkdir");
                 fs::write(self.ini(), format!("{}\n{template}", s.preamble)).expect("write");
-                let n = s.threatq;
                 let mut values = vec![
-                    (n.host, host),
-                    (n.client_id, client_id),
-                    (n.username, username),
-                    (n.password, password),
-                    (n.status, "Review".to_string()),
+                    ("host", host),
+                    ("client_id", client_id),
+                    ("username", username),
+                    ("password", password),
+                    ("status", "Review".to_string()),
                 ];
-                values.extend(ca_file.map(|ca| (n.ca_file, ca)));
+                values.extend(ca_file.map(|ca| ("ca_file", ca)));
                 for (key, value) in values {
-                    self.set_option(n.section, key, &value);
+                    self.set_threatq(key, &value);
                 }
                 let extra = self.profile.extra.iter().map(|(k, v)| (*k, *v));
                 for (k, v) in extra.chain(more.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
@@ -421,19 +403,9 @@ impl Bin {
     }
 
     /// Sets one of the ThreatQ settings, named as in `[threatq]` (`host`, `password`, ...).
-    pub fn set_threatq(&self, standard_key: &str, value: &str) {
-        let n = self.profile.names();
-        let key = match standard_key {
-            "host" => n.host,
-            "client_id" => n.client_id,
-            "username" => n.username,
-            "password" => n.password,
-            "status" => n.status,
-            "ca_file" => n.ca_file,
-            "verify_tls" => n.verify_tls,
-            other => panic!("not a ThreatQ setting: {other}"),
-        };
-        self.set_option(n.section, key, value);
+    pub fn set_threatq(&self, standard_key: &'static str, value: &str) {
+        let p = &self.profile;
+        self.set_option(p.threatq_section(), p.threatq_key(standard_key), value);
     }
 }
 
@@ -728,7 +700,7 @@ pub fn first_run_from_env_writes_every_option(p: &Profile) {
         }
         Style::SharedFile(s) => {
             let template = String::from_utf8_lossy(&out.stdout).into_owned();
-            let own = s.threatq.section;
+            let own = s.threatq_section;
             assert!(template.contains(&format!("[{own}]")), "{template}");
             for (_, key, row) in printed_options(p.bin)
                 .into_iter()
@@ -748,7 +720,10 @@ pub fn first_run_from_env_writes_every_option(p: &Profile) {
             }
         }
     }
-    assert!(ini.contains(&format!("{} = contract-password-0001", p.names().password)));
+    assert!(ini.contains(&format!(
+        "{} = contract-password-0001",
+        p.threatq_key("password")
+    )));
     // A second run, on a terminal: the config exists, so nothing is asked.
     let mut c = b.on_terminal();
     c.arg("--check");
@@ -820,8 +795,12 @@ pub fn config_errors_name_the_key(p: &Profile) {
     b.configure(None);
     let good = fs::read_to_string(b.ini()).expect("read");
     let file = b.ini().display().to_string();
-    let n = p.names();
-    let section = n.section;
+    let section = p.threatq_section();
+    let (password, verify_tls, host) = (
+        p.threatq_key("password"),
+        p.threatq_key("verify_tls"),
+        p.threatq_key("host"),
+    );
     let header = format!("[{section}]\n");
     let set = |key: &str, value: &str| {
         good.lines()
@@ -844,20 +823,16 @@ pub fn config_errors_name_the_key(p: &Profile) {
         ),
         (
             good.lines()
-                .filter(|l| option_name(l) != Some(n.password))
+                .filter(|l| option_name(l) != Some(password))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            key(n.password),
+            key(password),
             "is missing",
         ),
+        (set(verify_tls, "perhaps"), key(verify_tls), "true or false"),
         (
-            set(n.verify_tls, "perhaps"),
-            key(n.verify_tls),
-            "true or false",
-        ),
-        (
-            set(n.host, "http://tq.example.com"),
-            key(n.host),
+            set(host, "http://tq.example.com"),
+            key(host),
             "only reached over https",
         ),
     ];

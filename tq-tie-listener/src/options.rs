@@ -1,7 +1,7 @@
 //! The `[connector]` options, each declared once as a typed handle (tq-common drives the
 //! prompt, validation, the commented template, the docs table and reading from these).
 
-use tq_common::config::{BoolOpt, IntOpt, ListOpt, Maybe, Opt, PathOpt, SecretOpt, StrOpt};
+use tq_common::config::{BoolOpt, IntOpt, ListOpt, Maybe, PathOpt, SecretOpt, StrOpt};
 
 /// The guide's trust level choices (trust_levels.rs holds their values).
 pub const LEVEL_CHOICES: &[&str] = &[
@@ -21,113 +21,47 @@ const MALICIOUS: &str = "Known Malicious, Most Likely Malicious, Might be Malici
 /// The guide's misspelling of "Not Set", accepted as it (trust_levels.rs does the same).
 pub const LEVEL_ALIASES: &[(&str, &str)] = &[("Note Set", "Not Set")];
 
-/// `epo_host`.
-pub const EPO_HOST: Maybe<StrOpt> = StrOpt::new(
-    "connector",
-    "epo_host",
-    "ePO Host-name or IP Address",
-    "The McAfee ePO host name or IP address used to provision the DXL client certificate. Leave empty with cert_dir.",
-)
-.optional();
-
-/// `dxl_port`.
-pub const DXL_PORT: IntOpt = IntOpt::new(
-    "connector",
-    "dxl_port",
-    "DXL Registration Port",
-    "The ePO port the OpenDXL provisioning command is called on. Do not change it unless the ePO port was changed.",
-)
-.range(1, 65535)
-.default("8443");
-
-/// `epo_username`.
-pub const EPO_USERNAME: Maybe<StrOpt> = StrOpt::new(
-    "connector",
-    "epo_username",
-    "ePO User-name",
-    "The ePO user (an administrator) that provisions the certificate. Leave empty with cert_dir.",
-)
-.optional();
-
-/// `epo_password`.
-pub const EPO_PASSWORD: Maybe<SecretOpt> = SecretOpt::new(
-    "connector",
-    "epo_password",
-    "ePO Password",
-    "The password of that ePO user. Leave empty with cert_dir.",
-)
-.optional();
-
-/// `epo_ca_file`.
-pub const EPO_CA_FILE: Maybe<PathOpt> = PathOpt::file(
-    "connector",
-    "epo_ca_file",
-    "ePO CA file",
-    "A PEM file to verify ePO's TLS certificate with during provisioning. Empty = not verified, as dxlclient provisionconfig does without --truststore (a warning is logged).",
-)
-.optional();
-
-/// `enterprise_reputations`.
-pub const ENTERPRISE_REPUTATIONS: ListOpt = ListOpt::new(
-    "connector",
-    "enterprise_reputations",
-    "Enterprise Reputations",
-    "Listen for these Enterprise (local TIE) reputations. By default only the malicious ones.",
-)
-.of(LEVEL_CHOICES, LEVEL_ALIASES)
-.default(MALICIOUS);
-
-/// `gti_reputations`.
-pub const GTI_REPUTATIONS: ListOpt = ListOpt::new(
-    "connector",
-    "gti_reputations",
-    "GTI Reputations",
-    "Listen for these Global Threat Intelligence reputations. By default only the malicious ones.",
-)
-.of(LEVEL_CHOICES, LEVEL_ALIASES)
-.default(MALICIOUS);
-
-/// `atd_reputations`.
-pub const ATD_REPUTATIONS: ListOpt = ListOpt::new(
-    "connector",
-    "atd_reputations",
-    "Advanced Threat Defense Reputations",
-    "Listen for these Advanced Threat Defense reputations. By default only the malicious ones.",
-)
-.of(LEVEL_CHOICES, LEVEL_ALIASES)
-.default(MALICIOUS);
-
-/// `use_tie_211_mapping`.
-pub const USE_TIE_211_MAPPING: BoolOpt = BoolOpt::new(
-    "connector",
-    "use_tie_211_mapping",
-    "Use TIE 2.1.1+ mapping",
-    "Read the ATD provider's trust level on the TIE scale (TIE 2.1.1 and later); false reads it on the older ATD scale (-2..5).",
-)
-.default("true");
-
-/// `cert_dir`.
-pub const CERT_DIR: Maybe<PathOpt> = PathOpt::dir(
-    "connector",
-    "cert_dir",
-    "Custom Certificate Directory",
-    "An existing OpenDXL client directory (dxlclient.config, CA bundle, client certificate and key). Empty = provision through ePO into the config directory.",
-)
-.optional();
-
-/// The options of the guide's "Connection" tab, names fixed by issue 5, in file order.
-pub const OPTIONS: &[Opt] = &[
-    EPO_HOST.opt(),
-    DXL_PORT.opt(),
-    EPO_USERNAME.opt(),
-    EPO_PASSWORD.opt(),
-    EPO_CA_FILE.opt(),
-    ENTERPRISE_REPUTATIONS.opt(),
-    GTI_REPUTATIONS.opt(),
-    ATD_REPUTATIONS.opt(),
-    USE_TIE_211_MAPPING.opt(),
-    CERT_DIR.opt(),
-];
+tq_common::options! {
+    section "connector";
+    /// The options of the guide's "Connection" tab, names fixed by issue 5, in file order.
+    pub list OPTIONS;
+    /// The McAfee ePO host name or IP address used to provision the DXL client certificate.
+    /// Leave empty with cert_dir.
+    pub EPO_HOST: Maybe<StrOpt> = StrOpt::new("epo_host", "ePO Host-name or IP Address").optional();
+    /// The ePO port the OpenDXL provisioning command is called on. Do not change it unless the
+    /// ePO port was changed.
+    pub DXL_PORT: IntOpt =
+        IntOpt::new("dxl_port", "DXL Registration Port").range(1, 65535).default("8443");
+    /// The ePO user (an administrator) that provisions the certificate. Leave empty with
+    /// cert_dir.
+    pub EPO_USERNAME: Maybe<StrOpt> = StrOpt::new("epo_username", "ePO User-name").optional();
+    /// The password of that ePO user. Leave empty with cert_dir.
+    pub EPO_PASSWORD: Maybe<SecretOpt> = SecretOpt::new("epo_password", "ePO Password").optional();
+    /// A PEM file to verify ePO's TLS certificate with during provisioning. Empty = not
+    /// verified, as dxlclient provisionconfig does without --truststore (a warning is logged).
+    pub EPO_CA_FILE: Maybe<PathOpt> = PathOpt::file("epo_ca_file", "ePO CA file").optional();
+    /// Listen for these Enterprise (local TIE) reputations. By default only the malicious ones.
+    pub ENTERPRISE_REPUTATIONS: ListOpt = ListOpt::new("enterprise_reputations", "Enterprise Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Listen for these Global Threat Intelligence reputations. By default only the malicious
+    /// ones.
+    pub GTI_REPUTATIONS: ListOpt = ListOpt::new("gti_reputations", "GTI Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Listen for these Advanced Threat Defense reputations. By default only the malicious
+    /// ones.
+    pub ATD_REPUTATIONS: ListOpt = ListOpt::new("atd_reputations", "Advanced Threat Defense Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Read the ATD provider's trust level on the TIE scale (TIE 2.1.1 and later); false reads
+    /// it on the older ATD scale (-2..5).
+    pub USE_TIE_211_MAPPING: BoolOpt =
+        BoolOpt::new("use_tie_211_mapping", "Use TIE 2.1.1+ mapping").default("true");
+    /// An existing OpenDXL client directory (dxlclient.config, CA bundle, client certificate
+    /// and key). Empty = provision through ePO into the config directory.
+    pub CERT_DIR: Maybe<PathOpt> = PathOpt::dir("cert_dir", "Custom Certificate Directory").optional();
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ pub use option::{
 };
 pub use render::{options_markdown, render_options, render_template};
 pub use source::{ConfigSource, Entry, EnvValues, IniFile, IniText, Raw, Sections, SharedIniFile};
-pub use threatq::{ThreatQKeys, ENABLED, THREATQ, THREATQ_OPTIONS};
+pub use threatq::{ThreatQKeys, ThreatQNames, ENABLED, THREATQ};
 pub use value::{parse_date, parse_value, Value};
 
 use crate::{Error, Result};
@@ -33,10 +33,12 @@ use crate::{Error, Result};
 /// The full option list of a standard connector: `[threatq]`, `[connector] enabled`, then
 /// its own `[connector]` options.
 pub fn all_options(connector: &[Opt]) -> Vec<Opt> {
-    let mut v = THREATQ_OPTIONS.to_vec();
-    v.push(ENABLED.opt());
-    v.extend_from_slice(connector);
-    v
+    [
+        &THREATQ.options(),
+        threatq::COMMON_CONNECTOR_OPTIONS,
+        connector,
+    ]
+    .concat()
 }
 
 /// Validated settings, read through typed handles ([`Config::get`]).
@@ -238,15 +240,15 @@ mod tests {
     #[test]
     fn loads_with_defaults_and_keeps_special_characters() {
         let c = Config::from_ini("x.ini", &full("region = EU\nbatch_size =\n"), &opts()).unwrap();
-        assert_eq!(c.get(threatq::HOST), "https://tq.example.com");
-        assert_eq!(c.get(threatq::PASSWORD).expose(), "p#ss;w\\rd");
+        assert_eq!(c.get(THREATQ.host), "https://tq.example.com");
+        assert_eq!(c.get(THREATQ.password).expose(), "p#ss;w\\rd");
         assert_eq!(c.get(REGION), "eu");
         assert_eq!(c.get(BATCH), 20, "an empty value is the default");
         assert!(c.get(ENABLED));
-        assert!(c.get(threatq::VERIFY_TLS));
+        assert!(c.get(THREATQ.verify_tls));
         assert_eq!(c.get(LEVELS), ["Known Malicious"]);
         assert_eq!(c.get(NOTE), None);
-        assert_eq!(c.get(threatq::CA_FILE), None);
+        assert_eq!(c.get(THREATQ.ca_file), None);
         let c = Config::from_ini("x.ini", &full("note = hello\n"), &opts()).unwrap();
         assert_eq!(c.get(NOTE).as_deref(), Some("hello"));
     }
@@ -358,7 +360,7 @@ mod tests {
             );
         }
         let c = Config::from_ini("x.ini", &t, &opts()).unwrap();
-        assert_eq!(c.get(threatq::STATUS), "Review");
+        assert_eq!(c.get(THREATQ.status), "Review");
         assert_eq!(c.get(BATCH), 20);
     }
 

@@ -166,7 +166,7 @@ impl<T> Handle<T> {
                 kind,
                 default: None,
                 required: true,
-                help,
+                help: help.trim_ascii(),
             },
             _reads_as: PhantomData,
         }
@@ -512,4 +512,46 @@ impl<T: Read> Get for Maybe<Handle<T>> {
     fn pick(v: Option<&Value>) -> Option<T::Out> {
         v.and_then(T::read)
     }
+}
+
+/// Declares the options of one section, each once: its doc comment is its help text (the
+/// template comment, `--help` and the docs table), its handle is a `const`, and `list`
+/// names the `&[Opt]` of them all, in order (what validation, first run and docs read),
+/// so a declared option cannot be left out of it.
+///
+/// ```
+/// use tq_common::config::{IntOpt, Maybe, StrOpt};
+/// tq_common::options! {
+///     section "connector";
+///     /// The `[connector]` options, in file order.
+///     pub list OPTIONS;
+///     /// Observables sent per call.
+///     pub BATCH_SIZE: IntOpt = IntOpt::new("batch_size", "Batch Size").range(1, 100).default("20");
+///     /// Overrides the region's URL.
+///     pub API_URL: Maybe<StrOpt> = StrOpt::new("api_url", "API URL").optional();
+/// }
+/// assert_eq!(OPTIONS.len(), 2);
+/// assert_eq!(OPTIONS[0].help, "Observables sent per call.");
+/// assert_eq!(API_URL.opt().section, "connector");
+/// ```
+#[macro_export]
+macro_rules! options {
+    (
+        section $section:literal;
+        $(#[$list_meta:meta])*
+        $list_vis:vis list $list:ident;
+        $(
+            $(#[doc = $help:literal])+
+            $vis:vis $name:ident: $ty:ty = $($ctor:ident)::+ ($key:literal, $label:literal)
+                $(.$method:ident($($arg:expr),*))*;
+        )+
+    ) => {
+        $(
+            $(#[doc = $help])+
+            $vis const $name: $ty = $($ctor)::+($section, $key, $label, concat!($($help),+))
+                $(.$method($($arg),*))*;
+        )+
+        $(#[$list_meta])*
+        $list_vis const $list: &[$crate::config::Opt] = &[$($name.opt()),+];
+    };
 }

@@ -1,7 +1,7 @@
-//! The ThreatQ connection options: the standard `[threatq]` section (design.md §3) and
-//! [`ThreatQKeys`], which says under which section and key names a source holds them, so
-//! the ThreatQ client can be configured from `[threatq]`, `[fn_threatq]` or RT_SiteConfig
-//! names alike.
+//! The ThreatQ connection options. [`ThreatQKeys::named`] declares them under any section
+//! and key names (the same types, labels and help), so the ThreatQ client is configured
+//! alike from the standard `[threatq]` section ([`THREATQ`], design.md §3), from
+//! resilient-circuits' `[fn_threatq]`, or from RT_SiteConfig's `ThreatQ_*` names.
 
 use std::time::Duration;
 
@@ -10,94 +10,40 @@ use super::Config;
 use crate::http::HttpSettings;
 use crate::threatq::ThreatQSettings;
 
-/// `[threatq] host`.
-pub const HOST: StrOpt = StrOpt::new(
-    "threatq",
-    "host",
-    "ThreatQ Host",
-    "The host name or IP of your ThreatQ instance (127.0.0.1 on the appliance); host:port or an https:// URL also work.",
-)
-.host();
+/// The key names of the ThreatQ settings in one source (the standard ones:
+/// [`ThreatQNames::STANDARD`]; change only what differs with `..ThreatQNames::STANDARD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreatQNames {
+    /// The host.
+    pub host: &'static str,
+    /// The API client id.
+    pub client_id: &'static str,
+    /// The login e-mail.
+    pub username: &'static str,
+    /// The password.
+    pub password: &'static str,
+    /// The default indicator status.
+    pub status: &'static str,
+    /// The extra CA file.
+    pub ca_file: &'static str,
+    /// TLS verification on/off.
+    pub verify_tls: &'static str,
+}
 
-/// `[threatq] client_id`.
-pub const CLIENT_ID: SecretOpt = SecretOpt::new(
-    "threatq",
-    "client_id",
-    "Client ID",
-    "The API Client ID of the ThreatQ user (My Account / OAuth Management page).",
-);
+impl ThreatQNames {
+    /// The names of the `[threatq]` section.
+    pub const STANDARD: ThreatQNames = ThreatQNames {
+        host: "host",
+        client_id: "client_id",
+        username: "username",
+        password: "password",
+        status: "status",
+        ca_file: "ca_file",
+        verify_tls: "verify_tls",
+    };
+}
 
-/// `[threatq] username`.
-pub const USERNAME: StrOpt = StrOpt::new(
-    "threatq",
-    "username",
-    "E-Mail Address",
-    "The e-mail address the connector logs in to ThreatQ with (a dedicated maintenance user).",
-);
-
-/// `[threatq] password`.
-pub const PASSWORD: SecretOpt = SecretOpt::new(
-    "threatq",
-    "password",
-    "Password",
-    "The password of that user.",
-);
-
-/// `[threatq] status`.
-pub const STATUS: StrOpt = StrOpt::new(
-    "threatq",
-    "status",
-    "Status",
-    "The default indicator status the connector applies (must exist in ThreatQ, e.g. Active or Review).",
-);
-
-/// `[threatq] ca_file`.
-pub const CA_FILE: Maybe<PathOpt> = PathOpt::file(
-    "threatq",
-    "ca_file",
-    "CA file",
-    "A PEM file of CA certificates trusted for ThreatQ in addition to the system store (for a self-signed appliance certificate).",
-)
-.optional();
-
-/// `[threatq] verify_tls`.
-pub const VERIFY_TLS: BoolOpt = BoolOpt::new(
-    "threatq",
-    "verify_tls",
-    "Verify TLS",
-    "Verify ThreatQ's TLS certificate. false is insecure and logs a warning on every run.",
-)
-.default("true");
-
-/// `[threatq] proxy`.
-pub const PROXY: Maybe<StrOpt> = StrOpt::new(
-    "threatq",
-    "proxy",
-    "Proxy",
-    "HTTP(S) proxy URL for all outgoing requests, e.g. http://proxy:3128; empty = the HTTPS_PROXY/ALL_PROXY environment (NO_PROXY honoured).",
-)
-.optional();
-
-/// `[threatq] timeout`.
-pub const TIMEOUT: IntOpt = IntOpt::new(
-    "threatq",
-    "timeout",
-    "Timeout",
-    "Seconds allowed for one HTTP request (connect, send and receive) before it is retried.",
-)
-.range(1, 3600)
-.default("60");
-
-/// `[connector] enabled`, common to every cron connector.
-pub const ENABLED: BoolOpt = BoolOpt::new(
-    "connector",
-    "enabled",
-    "Enabled",
-    "false makes every run log \"disabled\" and exit 0 (the toggle of the ThreatQ UI).",
-)
-.default("true");
-
-/// Where a source holds the ThreatQ connection settings.
+/// Where a source holds the ThreatQ connection settings: one typed handle each.
 #[derive(Debug, Clone, Copy)]
 pub struct ThreatQKeys {
     /// The host (host, host:port or https URL).
@@ -120,33 +66,73 @@ pub struct ThreatQKeys {
     pub timeout: Option<IntOpt>,
 }
 
-/// The standard `[threatq]` section.
-pub const THREATQ: ThreatQKeys = ThreatQKeys {
-    host: HOST,
-    client_id: CLIENT_ID,
-    username: USERNAME,
-    password: PASSWORD,
-    status: STATUS,
-    ca_file: CA_FILE,
-    verify_tls: VERIFY_TLS,
-    proxy: Some(PROXY),
-    timeout: Some(TIMEOUT),
-};
-
-/// The `[threatq]` declarations, in file order.
-pub const THREATQ_OPTIONS: &[Opt] = &[
-    HOST.opt(),
-    CLIENT_ID.opt(),
-    USERNAME.opt(),
-    PASSWORD.opt(),
-    STATUS.opt(),
-    CA_FILE.opt(),
-    VERIFY_TLS.opt(),
-    PROXY.opt(),
-    TIMEOUT.opt(),
-];
-
 impl ThreatQKeys {
+    /// The ThreatQ settings under `section` with the key `names`: host, client id, e-mail
+    /// address, password and status required, `ca_file` optional, `verify_tls` true by
+    /// default; no proxy or timeout option.
+    pub const fn named(section: &'static str, names: ThreatQNames) -> ThreatQKeys {
+        ThreatQKeys {
+            host: StrOpt::new(
+                section,
+                names.host,
+                "ThreatQ Host",
+                "The host name or IP of your ThreatQ instance (127.0.0.1 on the appliance); \
+                 host:port or an https:// URL also work.",
+            )
+            .host(),
+            client_id: SecretOpt::new(
+                section,
+                names.client_id,
+                "Client ID",
+                "The API Client ID of the ThreatQ user (My Account / OAuth Management page).",
+            ),
+            username: StrOpt::new(
+                section,
+                names.username,
+                "E-Mail Address",
+                "The e-mail address the connector logs in to ThreatQ with (a dedicated \
+                 maintenance user).",
+            ),
+            password: SecretOpt::new(
+                section,
+                names.password,
+                "Password",
+                "The password of that user.",
+            ),
+            status: StrOpt::new(
+                section,
+                names.status,
+                "Status",
+                "The default indicator status the connector applies (must exist in ThreatQ, \
+                 e.g. Active or Review).",
+            ),
+            ca_file: PathOpt::file(
+                section,
+                names.ca_file,
+                "CA file",
+                "A PEM file of CA certificates trusted for ThreatQ in addition to the system \
+                 store (for a self-signed appliance certificate).",
+            )
+            .optional(),
+            verify_tls: BoolOpt::new(
+                section,
+                names.verify_tls,
+                "Verify TLS",
+                "Verify ThreatQ's TLS certificate. false is insecure and logs a warning on \
+                 every run.",
+            )
+            .default("true"),
+            proxy: None,
+            timeout: None,
+        }
+    }
+
+    /// With a default status (the option is then not required).
+    pub const fn status_default(mut self, status: &'static str) -> ThreatQKeys {
+        self.status = self.status.default(status);
+        self
+    }
+
     /// The five options a first run asks for, in the guides' order: host, client id,
     /// e-mail address, password, status.
     pub fn first_run(&self) -> [Opt; 5] {
@@ -157,6 +143,16 @@ impl ThreatQKeys {
             self.password.opt(),
             self.status.opt(),
         ]
+    }
+
+    /// The declarations, in file order: the first-run five, `ca_file`, `verify_tls`, and
+    /// the proxy and timeout where the source has them.
+    pub fn options(&self) -> Vec<Opt> {
+        let mut v = self.first_run().to_vec();
+        v.extend([self.ca_file.opt(), self.verify_tls.opt()]);
+        v.extend(self.proxy.map(|p| p.opt()));
+        v.extend(self.timeout.map(|t| t.opt()));
+        v
     }
 
     /// The client settings from a validated config.
@@ -181,4 +177,30 @@ impl ThreatQKeys {
             ..HttpSettings::default()
         }
     }
+}
+
+crate::options! {
+    section "threatq";
+    /// The `[threatq]` options besides [`ThreatQKeys::named`]'s.
+    pub list THREATQ_HTTP_OPTIONS;
+    /// HTTP(S) proxy URL for all outgoing requests, e.g. http://proxy:3128; empty = the
+    /// HTTPS_PROXY/ALL_PROXY environment (NO_PROXY honoured).
+    pub PROXY: Maybe<StrOpt> = StrOpt::new("proxy", "Proxy").optional();
+    /// Seconds allowed for one HTTP request (connect, send and receive) before it is retried.
+    pub TIMEOUT: IntOpt = IntOpt::new("timeout", "Timeout").range(1, 3600).default("60");
+}
+
+/// The standard `[threatq]` section.
+pub const THREATQ: ThreatQKeys = ThreatQKeys {
+    proxy: Some(PROXY),
+    timeout: Some(TIMEOUT),
+    ..ThreatQKeys::named("threatq", ThreatQNames::STANDARD)
+};
+
+crate::options! {
+    section "connector";
+    /// `[connector] enabled`, common to every cron connector.
+    pub list COMMON_CONNECTOR_OPTIONS;
+    /// false makes every run log "disabled" and exit 0 (the toggle of the ThreatQ UI).
+    pub ENABLED: BoolOpt = BoolOpt::new("enabled", "Enabled").default("true");
 }
