@@ -54,8 +54,28 @@ pub struct ConnectorSpec {
     pub state_version: u32,
 }
 
+/// The spec of the connector crate this is written in: its binary is the package name, its
+/// `--help` paragraph the package description (Cargo.toml), and it replaces the given
+/// original executable. Options, legacy flags and the state version are added with the
+/// [`ConnectorSpec`] builders.
+///
+/// ```
+/// const SPEC: tq_common::app::ConnectorSpec = tq_common::spec!("tqRequestTracker");
+/// assert_eq!(SPEC.binary, "tq-common"); // the package it is written in
+/// ```
+#[macro_export]
+macro_rules! spec {
+    ($replaces:literal) => {
+        $crate::app::ConnectorSpec::new(
+            env!("CARGO_PKG_NAME"),
+            $replaces,
+            env!("CARGO_PKG_DESCRIPTION"),
+        )
+    };
+}
+
 impl ConnectorSpec {
-    /// A connector with no options, no legacy flags and state version 1.
+    /// A connector with no options, no legacy flags and state version 1 (see [`spec!`]).
     pub const fn new(
         binary: &'static str,
         replaces: &'static str,
@@ -280,7 +300,40 @@ where
     I: IntoIterator,
     I::Item: Into<OsString>,
 {
-    let spec = C::SPEC;
+    main_with::<C, I>(&C::SPEC, argv)
+}
+
+/// The binary of a connector whose job a later issue builds: [`main`] with the common
+/// flags, first run, validation and `--check`; a run exits 2 saying it is not built yet.
+pub fn pending_main<I>(spec: &ConnectorSpec, argv: I) -> i32
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    main_with::<Pending, I>(spec, argv)
+}
+
+/// The job of [`pending_main`].
+struct Pending;
+
+impl Connector for Pending {
+    type Flags = crate::cli::NoFlags;
+
+    const SPEC: ConnectorSpec = ConnectorSpec::new("pending", "", "");
+
+    fn run(ctx: &Context, _flags: &Self::Flags) -> Result<()> {
+        Err(not_implemented(&ctx.instance))
+    }
+}
+
+fn main_with<C, I>(spec: &ConnectorSpec, argv: I) -> i32
+where
+    C: Connector,
+    C::Flags: ConnectorFlags,
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let spec = *spec;
     let cli = match Cli::<C::Flags>::parse_for(&spec, argv) {
         Ok(c) => c,
         Err(e) => {
@@ -298,15 +351,18 @@ where
         return 0;
     }
     match cli.flags.invocation(&spec, &cli.common) {
-        Ok(inv) => run::<C>(inv, &cli.flags),
+        Ok(inv) => run_with::<C>(&spec, inv, &cli.flags),
         Err(e) => fail(spec.binary, &base.log_location(), &e),
     }
 }
 
 /// Runs one invocation of a connector through every step; returns the exit code.
 pub fn run<C: Connector>(inv: Invocation, flags: &C::Flags) -> i32 {
-    let spec = C::SPEC;
-    match run_steps::<C>(&spec, &inv, flags) {
+    run_with::<C>(&C::SPEC, inv, flags)
+}
+
+fn run_with<C: Connector>(spec: &ConnectorSpec, inv: Invocation, flags: &C::Flags) -> i32 {
+    match run_steps::<C>(spec, &inv, flags) {
         Ok(code) => code,
         Err(e) => fail(spec.binary, &inv.log, &e),
     }

@@ -189,19 +189,23 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn no_terminal_and_no_env_fails_and_writes_nothing() {
+    /// The first run of a connector with only the common options, into a fresh directory:
+    /// the directory (kept until dropped), the config file, the outcome.
+    fn common_first_run(
+        env: &HashMap<String, String>,
+        terminal: Option<&mut dyn Source>,
+    ) -> (tempfile::TempDir, std::path::PathBuf, Result<String>) {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("tq-x.ini");
-        let e = first_run(
-            "tq-x",
-            &f,
-            &all_options(&[]),
-            &THREATQ.first_run(),
-            &env(&[]),
-            None,
-        )
-        .unwrap_err();
+        let options = all_options(&[]);
+        let r = first_run("tq-x", &f, &options, &THREATQ.first_run(), env, terminal);
+        (dir, f, r)
+    }
+
+    #[test]
+    fn no_terminal_and_no_env_fails_and_writes_nothing() {
+        let (_dir, f, r) = common_first_run(&env(&[]), None);
+        let e = r.unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let m = e.to_string();
         assert!(
@@ -213,8 +217,6 @@ mod tests {
 
     #[test]
     fn env_writes_every_option_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
         let e = env(&[
             ("TQ_HOST", "tq.local"),
             ("TQ_CLIENT_ID", "cid-9876"),
@@ -223,15 +225,8 @@ mod tests {
             ("TQ_STATUS", "Review"),
             ("TQ_CONNECTOR_ENABLED", "false"),
         ]);
-        let msg = first_run(
-            "tq-x",
-            &f,
-            &all_options(&[]),
-            &THREATQ.first_run(),
-            &e,
-            None,
-        )
-        .unwrap();
+        let (_dir, f, r) = common_first_run(&e, None);
+        let msg = r.unwrap();
         assert_eq!(
             msg,
             format!("Connector configured. Set information in {}", f.display())
@@ -248,17 +243,8 @@ mod tests {
 
     #[test]
     fn bad_env_value_names_the_variable() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
-        let e = first_run(
-            "tq-x",
-            &f,
-            &all_options(&[]),
-            &THREATQ.first_run(),
-            &env(&[("TQ_VERIFY_TLS", "maybe")]),
-            None,
-        )
-        .unwrap_err();
+        let (_dir, f, r) = common_first_run(&env(&[("TQ_VERIFY_TLS", "maybe")]), None);
+        let e = r.unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("TQ_VERIFY_TLS (option [threatq] verify_tls)"),
@@ -269,18 +255,9 @@ mod tests {
 
     #[test]
     fn terminal_asks_the_five_fields_secrets_without_echo() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
         let mut s = Scripted(vec!["tq", "cid-1", "a@b.c", "pw-1", "Active"], vec![]);
-        first_run(
-            "tq-x",
-            &f,
-            &all_options(&[]),
-            &THREATQ.first_run(),
-            &env(&[]),
-            Some(&mut s),
-        )
-        .unwrap();
+        let (_dir, f, r) = common_first_run(&env(&[]), Some(&mut s));
+        r.unwrap();
         let asked: Vec<_> = s.1.iter().map(|(l, sec)| (l.as_str(), *sec)).collect();
         assert_eq!(
             asked,

@@ -39,16 +39,9 @@ pub struct CtrEnrich;
 
 impl Connector for CtrEnrich {
     type Flags = Flags;
-
-    const SPEC: ConnectorSpec = ConnectorSpec::new(
-        "tq-ctr-enrich",
-        "tq-conn-ctr-enrichment",
-        "Enrich the indicators of a ThreatQ saved search with Cisco Threat Response context \
-         (replaces tq-conn-ctr-enrichment). The first run sends every indicator of the saved \
-         search, later runs only those created or updated since.",
-    )
-    .options(options::OPTIONS)
-    .legacy_flags(&[("-hist", "--historical")]);
+    const SPEC: ConnectorSpec = tq_common::spec!("tq-conn-ctr-enrichment")
+        .options(options::OPTIONS)
+        .legacy_flags(&[("-hist", "--historical")]);
 
     fn validate(ctx: &Context, args: &Flags) -> Result<()> {
         settings(ctx, args).map(|_| ())

@@ -1,24 +1,9 @@
 //! tq-email-alerts: E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces `tq-conn-email-alerts`).
+//!
+//! The job comes with its own issue; until then the binary is `tq_common::app::pending_main`
+//! (common flags, first run, `--check`; a run exits 2).
 
 #![forbid(unsafe_code)]
 
-use tq_common::app::{self, Connector, ConnectorSpec, Context};
-use tq_common::cli::NoFlags;
-
-/// The connector.
-pub struct EmailAlerts;
-
-impl Connector for EmailAlerts {
-    type Flags = NoFlags;
-
-    const SPEC: ConnectorSpec = ConnectorSpec::new(
-        "tq-email-alerts",
-        "tq-conn-email-alerts",
-        "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces \
-         tq-conn-email-alerts).",
-    );
-
-    fn run(_ctx: &Context, _flags: &NoFlags) -> tq_common::Result<()> {
-        Err(app::not_implemented(Self::SPEC.binary))
-    }
-}
+/// What the common runner knows of this connector (name and `--help` from Cargo.toml).
+pub const SPEC: tq_common::app::ConnectorSpec = tq_common::spec!("tq-conn-email-alerts");

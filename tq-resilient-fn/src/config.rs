@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use tq_common::app::{InstanceFiles, Invocation, Layout};
 use tq_common::cli::BaseArgs;
 use tq_common::config::{
-    render_options, Config, IntOpt, ListOpt, Maybe, Opt, SecretOpt, SharedIniFile, StrOpt,
-    ThreatQKeys, ThreatQNames,
+    render_options, Config, IniFile, IntOpt, ListOpt, Maybe, Opt, SecretOpt, StrOpt, ThreatQKeys,
+    ThreatQNames,
 };
 use tq_common::Result;
 
@@ -171,7 +171,7 @@ pub fn invocation(
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let path = locate(app_config, env, &cwd);
     let lock = std::path::absolute(lock_file(&path, env)).unwrap_or_else(|_| lock_file(&path, env));
-    let source = SharedIniFile::new(
+    let source = IniFile::shared(
         &path,
         &["resilient"],
         format!(
@@ -289,10 +289,7 @@ mod tests {
         let raw = tq_common::config::source::parse_ini(
             "app.config",
             text,
-            tq_common::config::source::Dialect {
-                lowercase_keys: true,
-                multiline: true,
-            },
+            tq_common::config::source::Dialect::CONFIGPARSER,
         )?;
         let shared = tq_common::config::Sections::Shared {
             open: &["resilient"],

@@ -29,13 +29,7 @@ retries, 2 usage or configuration error.";
 
 /// Command line (resilient-circuits' commands; flags may come before or after the command).
 #[derive(Parser, Debug)]
-#[command(
-    name = "tq-resilient-fn",
-    version,
-    about = "Run IBM Resilient actions and functions against ThreatQ over STOMP \
-             (replaces resilient-circuits with fn_threatq).",
-    after_help = AFTER_HELP
-)]
+#[command(name = "tq-resilient-fn", version, about, after_help = AFTER_HELP)]
 pub struct Args {
     /// What to do (default: run)
     #[command(subcommand)]
@@ -74,11 +68,7 @@ pub struct ResilientFn;
 impl Connector for ResilientFn {
     type Flags = Args;
 
-    const SPEC: ConnectorSpec = ConnectorSpec::new(
-        config::BINARY,
-        "resilient-circuits",
-        "Run IBM Resilient actions and functions against ThreatQ over STOMP.",
-    );
+    const SPEC: ConnectorSpec = tq_common::spec!("resilient-circuits");
 
     fn validate(ctx: &Context, _args: &Args) -> Result<()> {
         config::validate(&ctx.config)

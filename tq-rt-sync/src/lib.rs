@@ -1,23 +1,9 @@
 //! tq-rt-sync: Synchronise Request Tracker tickets and ThreatQ events (replaces `tqRequestTracker`).
+//!
+//! The job comes with its own issue; until then the binary is `tq_common::app::pending_main`
+//! (common flags, first run, `--check`; a run exits 2).
 
 #![forbid(unsafe_code)]
 
-use tq_common::app::{self, Connector, ConnectorSpec, Context};
-use tq_common::cli::NoFlags;
-
-/// The connector.
-pub struct RtSync;
-
-impl Connector for RtSync {
-    type Flags = NoFlags;
-
-    const SPEC: ConnectorSpec = ConnectorSpec::new(
-        "tq-rt-sync",
-        "tqRequestTracker",
-        "Synchronise Request Tracker tickets and ThreatQ events (replaces tqRequestTracker).",
-    );
-
-    fn run(_ctx: &Context, _flags: &NoFlags) -> tq_common::Result<()> {
-        Err(app::not_implemented(Self::SPEC.binary))
-    }
-}
+/// What the common runner knows of this connector (name and `--help` from Cargo.toml).
+pub const SPEC: tq_common::app::ConnectorSpec = tq_common::spec!("tqRequestTracker");

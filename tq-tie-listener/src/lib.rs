@@ -52,14 +52,8 @@ pub struct TieListener;
 
 impl Connector for TieListener {
     type Flags = Flags;
-
-    const SPEC: ConnectorSpec = ConnectorSpec::new(
-        "tq-tie-listener",
-        "tq-conn-mcafee-tie-reputation-change",
-        "Listen for McAfee TIE reputation changes on the DXL fabric and record them in ThreatQ \
-         (replaces tq-conn-mcafee-tie-reputation-change).",
-    )
-    .options(options::OPTIONS);
+    const SPEC: ConnectorSpec =
+        tq_common::spec!("tq-conn-mcafee-tie-reputation-change").options(options::OPTIONS);
 
     fn check(ctx: &Context, flags: &Flags) -> Vec<(String, Result<String>)> {
         listener::check(ctx, flags.suffix.as_deref())

@@ -24,7 +24,7 @@ pub use option::{
     BoolOpt, DateOpt, Get, Handle, IntOpt, Kind, ListOpt, Maybe, Opt, PathOpt, SecretOpt, StrOpt,
 };
 pub use render::{options_markdown, render_options, render_template};
-pub use source::{ConfigSource, Entry, EnvValues, IniFile, IniText, Raw, Sections, SharedIniFile};
+pub use source::{ConfigSource, Entry, EnvValues, IniFile, IniText, Raw, Sections};
 pub use threatq::{ThreatQKeys, ThreatQNames, ENABLED, THREATQ};
 pub use value::{parse_date, parse_value, Value};
 

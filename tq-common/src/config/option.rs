@@ -393,95 +393,34 @@ pub trait Read {
     fn fallback() -> Self::Out;
 }
 
-impl Read for reads::Text {
-    type Out = String;
-    fn read(v: &Value) -> Option<String> {
-        match v {
-            Value::Str(s) => Some(s.clone()),
-            _ => None,
-        }
-    }
-    fn fallback() -> String {
-        String::new()
-    }
+/// `impl Read` for each marker: the [`Value`] variant it reads, how, and its fallback.
+macro_rules! reads {
+    ($($marker:ident: $out:ty = $variant:ident($v:ident) => $read:expr, else $fallback:expr;)+) => {
+        $(
+            impl Read for reads::$marker {
+                type Out = $out;
+                fn read(v: &Value) -> Option<$out> {
+                    match v {
+                        Value::$variant($v) => Some($read),
+                        _ => None,
+                    }
+                }
+                fn fallback() -> $out {
+                    $fallback
+                }
+            }
+        )+
+    };
 }
 
-impl Read for reads::SecretText {
-    type Out = Secret;
-    fn read(v: &Value) -> Option<Secret> {
-        match v {
-            Value::Secret(s) => Some(s.clone()),
-            _ => None,
-        }
-    }
-    fn fallback() -> Secret {
-        Secret::default()
-    }
-}
-
-impl Read for reads::Flag {
-    type Out = bool;
-    fn read(v: &Value) -> Option<bool> {
-        match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-    fn fallback() -> bool {
-        false
-    }
-}
-
-impl Read for reads::Integer {
-    type Out = i64;
-    fn read(v: &Value) -> Option<i64> {
-        match v {
-            Value::Int(n) => Some(*n),
-            _ => None,
-        }
-    }
-    fn fallback() -> i64 {
-        0
-    }
-}
-
-impl Read for reads::Items {
-    type Out = Vec<String>;
-    fn read(v: &Value) -> Option<Vec<String>> {
-        match v {
-            Value::List(items) => Some(items.clone()),
-            _ => None,
-        }
-    }
-    fn fallback() -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl Read for reads::Day {
-    type Out = time::Date;
-    fn read(v: &Value) -> Option<time::Date> {
-        match v {
-            Value::Date(d) => Some(*d),
-            _ => None,
-        }
-    }
-    fn fallback() -> time::Date {
-        time::Date::MIN
-    }
-}
-
-impl Read for reads::FsPath {
-    type Out = PathBuf;
-    fn read(v: &Value) -> Option<PathBuf> {
-        match v {
-            Value::Path(p) => Some(p.clone()),
-            _ => None,
-        }
-    }
-    fn fallback() -> PathBuf {
-        PathBuf::new()
-    }
+reads! {
+    Text: String = Str(s) => s.clone(), else String::new();
+    SecretText: Secret = Secret(s) => s.clone(), else Secret::default();
+    Flag: bool = Bool(b) => *b, else false;
+    Integer: i64 = Int(n) => *n, else 0;
+    Items: Vec<String> = List(items) => items.clone(), else Vec::new();
+    Day: time::Date = Date(d) => *d, else time::Date::MIN;
+    FsPath: PathBuf = Path(p) => p.clone(), else PathBuf::new();
 }
 
 /// Anything [`super::Config::get`] accepts: a [`Handle`] or a [`Maybe`] of one.

@@ -4,9 +4,9 @@
 //! validation is; [`super::Config::validate`] checks them against the declared options the
 //! same way for every source, so errors always name the source, the section and the key.
 //!
-//! - [`IniFile`]: the connector's own `<dir>/<instance>.ini` (design.md §3). Every section
-//!   and key must be declared; a missing file means a first run.
-//! - [`SharedIniFile`]: an INI file other programs read too, such as resilient-circuits'
+//! - [`IniFile::new`]: the connector's own `<dir>/<instance>.ini` (design.md §3). Every
+//!   section and key must be declared; a missing file means a first run.
+//! - [`IniFile::shared`]: an INI file other programs read too, such as resilient-circuits'
 //!   `app.config`: only the declared sections are checked, undeclared keys of the sections
 //!   other programs also read are ignored, and a missing file is an error (no first run).
 //! - [`IniText`]: INI text handed over on stdin (e.g. RT_SiteConfig values from the RT
@@ -57,6 +57,14 @@ pub struct Dialect {
     pub lowercase_keys: bool,
     /// Indented lines continue the value above (configparser's multi-line values).
     pub multiline: bool,
+}
+
+impl Dialect {
+    /// As Python's configparser reads a file (resilient-circuits' app.config).
+    pub const CONFIGPARSER: Dialect = Dialect {
+        lowercase_keys: true,
+        multiline: true,
+    };
 }
 
 /// Parses INI text literally: no quoting or escaping (`C:\path`, `p#ss;w` are kept), `#`
@@ -124,30 +132,49 @@ pub trait ConfigSource {
     }
 }
 
-fn read_file(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::ConfigFile {
-            origin: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        }),
-    }
-}
-
-/// The connector's own INI file (`<dir>/<instance>.ini`), written by the first run.
+/// An INI file: the connector's own (`<dir>/<instance>.ini`, written by the first run), or
+/// one other programs read too ([`IniFile::shared`]: resilient-circuits' `app.config`).
 #[derive(Debug, Clone)]
 pub struct IniFile {
     path: PathBuf,
+    shared: Option<Shared>,
+}
+
+/// What makes a file shared: other programs' keys, and no first run.
+#[derive(Debug, Clone)]
+struct Shared {
+    open: &'static [&'static str],
+    when_missing: String,
 }
 
 impl IniFile {
-    /// The file at `path` (made absolute, so messages name it fully).
+    /// The connector's own file at `path` (made absolute, so messages name it fully):
+    /// every section and key declared; the first run writes it.
     pub fn new(path: impl Into<PathBuf>) -> Result<IniFile> {
         let path = path.into();
         let path = std::path::absolute(&path)
             .map_err(|e| Error::usage(format!("bad config path {}: {e}", path.display())))?;
-        Ok(IniFile { path })
+        Ok(IniFile { path, shared: None })
+    }
+
+    /// A file other programs read too, read as Python's configparser reads it (keys without
+    /// regard to case, indented continuation lines): `open` lists the declared sections
+    /// other programs also read (their undeclared keys are ignored), other sections are
+    /// theirs; `when_missing` tells the operator what to do when the file does not exist
+    /// (there is no first run).
+    pub fn shared(
+        path: impl Into<PathBuf>,
+        open: &'static [&'static str],
+        when_missing: impl Into<String>,
+    ) -> IniFile {
+        let path = path.into();
+        IniFile {
+            path: std::path::absolute(&path).unwrap_or(path),
+            shared: Some(Shared {
+                open,
+                when_missing: when_missing.into(),
+            }),
+        }
     }
 
     /// The file.
@@ -162,77 +189,37 @@ impl ConfigSource for IniFile {
     }
 
     fn read(&self) -> Result<Option<Raw>> {
-        match read_file(&self.path)? {
-            Some(text) => parse_ini(&self.origin(), &text, Dialect::default()).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn first_run_file(&self) -> Option<&Path> {
-        Some(&self.path)
-    }
-
-    fn secret_file(&self) -> Option<&Path> {
-        Some(&self.path)
-    }
-}
-
-/// An INI file other programs read too (resilient-circuits' `app.config`), read as
-/// Python's configparser reads it (keys without regard to case, indented continuation lines).
-#[derive(Debug, Clone)]
-pub struct SharedIniFile {
-    path: PathBuf,
-    open: &'static [&'static str],
-    when_missing: String,
-}
-
-impl SharedIniFile {
-    /// The file at `path`; `open` lists the declared sections other programs also read
-    /// (their undeclared keys are ignored); `when_missing` tells the operator what to do
-    /// when the file does not exist.
-    pub fn new(
-        path: impl Into<PathBuf>,
-        open: &'static [&'static str],
-        when_missing: impl Into<String>,
-    ) -> SharedIniFile {
-        let path = path.into();
-        SharedIniFile {
-            path: std::path::absolute(&path).unwrap_or(path),
-            open,
-            when_missing: when_missing.into(),
-        }
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl ConfigSource for SharedIniFile {
-    fn origin(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    fn read(&self) -> Result<Option<Raw>> {
-        let dialect = Dialect {
-            lowercase_keys: true,
-            multiline: true,
+        let dialect = match self.shared {
+            Some(_) => Dialect::CONFIGPARSER,
+            None => Dialect::default(),
         };
-        match read_file(&self.path)? {
-            Some(text) => parse_ini(&self.origin(), &text, dialect).map(Some),
-            None => Ok(None),
+        let origin = self.origin();
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => parse_ini(&origin, &text, dialect).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::ConfigFile {
+                origin,
+                message: format!("cannot read: {e}"),
+            }),
         }
     }
 
     fn sections(&self) -> Sections {
-        Sections::Shared { open: self.open }
+        match &self.shared {
+            Some(s) => Sections::Shared { open: s.open },
+            None => Sections::Owned,
+        }
+    }
+
+    fn first_run_file(&self) -> Option<&Path> {
+        self.shared.is_none().then_some(self.path.as_path())
     }
 
     fn missing(&self) -> Error {
+        let hint = self.shared.as_ref().map_or("", |s| s.when_missing.as_str());
         Error::ConfigFile {
             origin: self.origin(),
-            message: format!("not found. {}", self.when_missing),
+            message: format!("not found. {hint}").trim_end().to_string(),
         }
     }
 
