@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use tq_testkit::contract::{code, run, text};
+use tq_testkit::contract::{assert_stopped_by_the_lock, code, hold_lock, run, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-resilient-fn");
 
@@ -144,21 +144,13 @@ fn without_app_lock_file_the_lock_is_beside_app_config() {
     let d = tempfile::tempdir().expect("tempdir");
     let file = d.path().join("app.config");
     write(&file, APP_CONFIG);
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(d.path().join("app.config.lock"))
-        .expect("open lock");
-    lock.try_lock().expect("take the lock");
+    let lock = hold_lock(&d.path().join("app.config.lock"));
     let path = file.display().to_string();
-    let out = run(cmd(d.path(), d.path()).args(["run", "--app-config", &path]));
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        text(&out).contains("previous run still active"),
-        "{}",
-        text(&out)
-    );
+    assert_stopped_by_the_lock(&run(cmd(d.path(), d.path()).args([
+        "run",
+        "--app-config",
+        &path,
+    ])));
     drop(lock);
     // Free: the run goes on to the service, which is not built yet (issue 11).
     let out = run(cmd(d.path(), d.path()).args(["run", "--app-config", &path]));

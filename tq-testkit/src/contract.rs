@@ -1022,25 +1022,32 @@ pub fn token_renewal_and_retries(p: &Profile) {
     fake.clear_faults();
 }
 
-/// A second instance on the same config exits 0 with "previous run still active".
-pub fn lock_held_means_exit_0(p: &Profile) {
-    let b = Bin::of(p);
-    b.configure(None);
+/// Takes the `flock` lock a running instance would hold on `path` (until dropped).
+pub fn hold_lock(path: &Path) -> fs::File {
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(b.lock_file())
+        .open(path)
         .expect("open lock");
     lock.try_lock().expect("take the lock");
-    let out = run(&mut b.cmd());
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        text(&out).contains("previous run still active"),
-        "{}",
-        text(&out)
-    );
+    lock
+}
+
+/// A second instance on the same config exits 0 with "previous run still active".
+pub fn lock_held_means_exit_0(p: &Profile) {
+    let b = Bin::of(p);
+    b.configure(None);
+    let lock = hold_lock(&b.lock_file());
+    assert_stopped_by_the_lock(&run(&mut b.cmd()));
     drop(lock);
+}
+
+/// A run that found its lock held: exit 0, saying "previous run still active".
+pub fn assert_stopped_by_the_lock(out: &Output) {
+    let t = text(out);
+    assert_eq!(code(out), 0, "{t}");
+    assert!(t.contains("previous run still active"), "{t}");
 }
 
 /// A state file cut in half: exit 2, reported, moved aside, not reset silently.
