@@ -48,32 +48,29 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_context(ctx: &Context, suffix: Option<&str>) -> Result<Settings> {
+        use crate::options;
+        use tq_common::config::ListOpt;
         let c = &ctx.config;
-        let set = |key: &str| -> Result<LevelSet> {
-            LevelSet::parse(&c.list("connector", key).join(",")).map_err(|m| Error::Config {
-                file: c.file().to_path_buf(),
-                section: "connector".into(),
-                key: key.into(),
-                message: m,
-            })
+        let set = |opt: ListOpt| -> Result<LevelSet> {
+            LevelSet::parse(&c.get(opt).join(",")).map_err(|m| c.error(opt, m))
         };
         let filter = Filter {
-            enterprise: set("enterprise_reputations")?,
-            gti: set("gti_reputations")?,
-            atd: set("atd_reputations")?,
-            atd_scale: AtdScale::from_option(c.bool("connector", "use_tie_211_mapping")),
+            enterprise: set(options::ENTERPRISE_REPUTATIONS)?,
+            gti: set(options::GTI_REPUTATIONS)?,
+            atd: set(options::ATD_REPUTATIONS)?,
+            atd_scale: AtdScale::from_option(c.get(options::USE_TIE_211_MAPPING)),
         };
-        let epo = c.opt_str("connector", "epo_host").map(|host| Epo {
-            host: host.to_string(),
-            port: c.int("connector", "dxl_port").clamp(1, 65535) as u16,
-            username: c.str("connector", "epo_username").to_string(),
-            password: c.secret("connector", "epo_password"),
-            ca_file: c.path("connector", "epo_ca_file").map(|p| p.to_path_buf()),
+        let epo = c.get(options::EPO_HOST).map(|host| Epo {
+            host,
+            port: c.get(options::DXL_PORT).clamp(1, 65535) as u16,
+            username: c.get(options::EPO_USERNAME).unwrap_or_default(),
+            password: c.get(options::EPO_PASSWORD).unwrap_or_default(),
+            ca_file: c.get(options::EPO_CA_FILE),
         });
         Ok(Settings {
             filter,
             names: Names::new(suffix),
-            cert_dir: c.path("connector", "cert_dir").map(|p| p.to_path_buf()),
+            cert_dir: c.get(options::CERT_DIR),
             epo,
         })
     }

@@ -32,8 +32,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::config::Config;
-use crate::http::{Http, HttpSettings, Method, Request};
+use crate::http::{Http, Method, Request};
 use crate::rest::{Auth, ErrorMapper, Page, RestClient, RestConfig, TokenCache};
 use crate::secret::Secret;
 use crate::{Error, Result};
@@ -52,7 +51,7 @@ pub const PAGE_SIZE: usize = 500;
 /// Renew the token this long before the announced expiry.
 const TOKEN_MARGIN: Duration = Duration::from_secs(30);
 
-/// Connection settings, from the `[threatq]` section.
+/// Connection settings (from a config: [`crate::config::ThreatQKeys::settings`]).
 #[derive(Debug, Clone)]
 pub struct ThreatQSettings {
     /// Base URL `https://host[:port]` (no `/api`).
@@ -65,30 +64,6 @@ pub struct ThreatQSettings {
     pub password: Secret,
     /// The default indicator status name.
     pub status: String,
-}
-
-impl ThreatQSettings {
-    /// Reads the `[threatq]` section of a loaded config.
-    pub fn from_config(c: &Config) -> ThreatQSettings {
-        ThreatQSettings {
-            base_url: c.str("threatq", "host").to_string(),
-            client_id: c.secret("threatq", "client_id"),
-            username: c.str("threatq", "username").to_string(),
-            password: c.secret("threatq", "password"),
-            status: c.str("threatq", "status").to_string(),
-        }
-    }
-}
-
-/// HTTP settings from the `[threatq]` section (CA file, verification, proxy, timeout).
-pub fn http_settings(c: &Config) -> HttpSettings {
-    HttpSettings {
-        ca_file: c.path("threatq", "ca_file").map(|p| p.to_path_buf()),
-        verify_tls: c.bool("threatq", "verify_tls"),
-        proxy: c.opt_str("threatq", "proxy").map(str::to_string),
-        timeout: Duration::from_secs(c.int("threatq", "timeout").max(1) as u64),
-        ..HttpSettings::default()
-    }
 }
 
 /// A logged-in ThreatQ client. Cheap lookups (statuses, types, sources) are cached by name.
