@@ -1,4 +1,5 @@
-//! tq-email-alerts: E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces `tq-conn-email-alerts`).
+//! tq-email-alerts: e-mails ThreatQ watchlist changes and data collection updates over SMTP
+//! (replaces `tq-conn-email-alerts`).
 
 #![forbid(unsafe_code)]
 
@@ -15,58 +16,47 @@ pub mod snapshot;
 pub mod template;
 pub mod watchlist;
 
-use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
-use tq_common::cli::{CommonArgs, ConnectorArgs};
+use tq_common::cli::ConnectorFlags;
+use tq_common::Result;
 
-/// The spec of this connector.
-pub static SPEC: ConnectorSpec = ConnectorSpec {
-    binary: "tq-email-alerts",
-    replaces: "tq-conn-email-alerts",
-    options: options::OPTIONS,
-    legacy_flags: &[],
-    state_version: 1,
-};
+use crate::settings::Settings;
+use crate::smtp::Mailer;
 
-/// Command line.
-#[derive(Parser, Debug)]
-#[command(
-    after_help = tq_common::cli::AFTER_HELP,
-    name = "tq-email-alerts",
-    version,
-    about = "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces tq-conn-email-alerts)."
-)]
-pub struct Args {
-    #[command(flatten)]
-    pub common: CommonArgs,
+/// The flags of tq-email-alerts (besides the common ones).
+#[derive(clap::Args, Debug)]
+pub struct Flags {
+    /// Mail what is there now: every object on the listed watchlists as Added and every
+    /// current item of the data collection as new (a backfill; allowed on any run)
+    #[arg(long = "send-existing")]
+    pub send_existing: bool,
 }
 
-impl ConnectorArgs for Args {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
+impl ConnectorFlags for Flags {}
 
 /// The connector.
 pub struct EmailAlerts;
 
 impl Connector for EmailAlerts {
-    type Args = Args;
+    type Flags = Flags;
+    const SPEC: ConnectorSpec = tq_common::spec!("tq-conn-email-alerts").options(options::OPTIONS);
 
-    fn spec() -> &'static ConnectorSpec {
-        &SPEC
+    fn validate(ctx: &Context, _flags: &Flags) -> Result<()> {
+        Settings::from_config(&ctx.config).map(|_| ())
     }
 
-    fn run(_ctx: &Context, _args: &Args) -> tq_common::Result<()> {
-        Err(app::not_implemented(SPEC.binary))
+    fn check(ctx: &Context, _flags: &Flags) -> Vec<(String, Result<String>)> {
+        let settings = match Settings::from_config(&ctx.config) {
+            Ok(s) => s,
+            Err(e) => return vec![("settings".into(), Err(e))],
+        };
+        vec![(
+            format!("SMTP server {}", settings.smtp.server()),
+            Mailer::check(&settings.smtp).map_err(Into::into),
+        )]
     }
-}
 
-/// Runs the binary; returns the exit code.
-pub fn main<I>(argv: I) -> i32
-where
-    I: IntoIterator,
-    I::Item: Into<std::ffi::OsString>,
-{
-    app::main::<EmailAlerts, I>(argv)
+    fn run(ctx: &Context, _flags: &Flags) -> Result<()> {
+        Err(app::not_implemented(&ctx.instance))
+    }
 }

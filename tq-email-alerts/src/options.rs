@@ -1,11 +1,11 @@
 //! The `[connector]` options of tq-email-alerts: the settings of the guide's Configuration
 //! table (labels as the guide spells them), names fixed by issue 10, plus the SMTP server
 //! settings the guide leaves implicit (`smtp_host`, `require_starttls`, `smtp_ca_file`,
-//! `smtp_verify_tls`). Declared once: prompt, validation, template and docs come from here;
-//! [`crate::settings`] turns the loaded values into typed settings and checks what one
-//! declaration cannot (addresses, options that need each other).
+//! `smtp_verify_tls`). Declared once: prompt, validation, template, docs and reading come
+//! from these handles; [`crate::settings`] turns the loaded values into typed settings and
+//! checks what one declaration cannot (addresses, options that need each other).
 
-use tq_common::config::{Kind, Opt};
+use tq_common::config::{BoolOpt, IntOpt, ListOpt, Maybe, PathOpt, SecretOpt, StrOpt};
 
 /// The object types a data collection alert can cover (`data_collection_objects`).
 pub const COLLECTION_OBJECTS: &[&str] = &[
@@ -19,173 +19,77 @@ pub const COLLECTION_OBJECTS: &[&str] = &[
 /// The guide's two notification choices (`notification_frequency`).
 pub const FREQUENCIES: &[&str] = &["new_only", "new_or_updated"];
 
-/// `[connector]` options.
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        section: "connector",
-        name: "threatq_link_host",
-        label: "ThreatQ Hostname/IP",
-        kind: Kind::Str,
-        default: None,
-        required: false,
-        help: "The hostname/IP address that you access ThreatQ from in your browser; the links in the mails point there (https://<host>/indicators/<id>/details). A scheme (https:// or http://) and :port may be given. Empty = the [threatq] host.",
-    },
-    Opt {
-        section: "connector",
-        name: "smtp_host",
-        label: "SMTP Host",
-        kind: Kind::Str,
-        default: Some("localhost"),
-        required: false,
-        help: "The host name or IP address of the SMTP server that sends the mails.",
-    },
-    Opt {
-        section: "connector",
-        name: "port",
-        label: "Port",
-        kind: Kind::Int { min: 1, max: 65535 },
-        default: Some("587"),
-        required: false,
-        help: "The port used by your SMTP server to send emails (587 submission with STARTTLS, 465 with use_ssl, 25 relay).",
-    },
-    Opt {
-        section: "connector",
-        name: "use_ssl",
-        label: "Use SSL",
-        kind: Kind::Bool,
-        default: Some("false"),
-        required: false,
-        help: "Connect to the SMTP server over TLS from the first byte (implicit TLS, usually port 465). false = plain connection, upgraded with STARTTLS whenever the server offers it.",
-    },
-    Opt {
-        section: "connector",
-        name: "require_starttls",
-        label: "Require STARTTLS",
-        kind: Kind::Bool,
-        default: Some("true"),
-        required: false,
-        help: "Without use_ssl, refuse to log in to a server that does not offer STARTTLS (the run fails before the password is sent). Has no effect with skip_login.",
-    },
-    Opt {
-        section: "connector",
-        name: "smtp_ca_file",
-        label: "SMTP CA File",
-        kind: Kind::File,
-        default: None,
-        required: false,
-        help: "A PEM file of CA certificates trusted for the SMTP server's certificate in addition to the system store (for a private CA).",
-    },
-    Opt {
-        section: "connector",
-        name: "smtp_verify_tls",
-        label: "Verify SMTP TLS",
-        kind: Kind::Bool,
-        default: Some("true"),
-        required: false,
-        help: "Verify the SMTP server's TLS certificate and host name. false is insecure and logs a warning on every run.",
-    },
-    Opt {
-        section: "connector",
-        name: "email",
-        label: "Email",
-        kind: Kind::Str,
-        default: None,
-        required: true,
-        help: "The email address you want to use to send emails (the From address).",
-    },
-    Opt {
-        section: "connector",
-        name: "skip_login",
-        label: "Skip Login",
-        kind: Kind::Bool,
-        default: Some("false"),
-        required: false,
-        help: "true = send without logging in to the SMTP server (a relay that accepts this host).",
-    },
-    Opt {
-        section: "connector",
-        name: "username",
-        label: "Username",
-        kind: Kind::Str,
-        default: None,
-        required: false,
-        help: "The username for the email account if different than the Email parameter. Empty = email.",
-    },
-    Opt {
-        section: "connector",
-        name: "password",
-        label: "Password",
-        kind: Kind::Secret,
-        default: None,
-        required: false,
-        help: "The password to authenticate with the specified email or username. Required unless skip_login is true.",
-    },
-    Opt {
-        section: "connector",
-        name: "recipients",
-        label: "Recipients",
-        kind: Kind::List { choices: None },
-        default: None,
-        required: true,
-        help: "A comma-delimited list of email addresses to receive the notifications.",
-    },
-    Opt {
-        section: "connector",
-        name: "enable_watchlist",
-        label: "Enable Watchlist Notifications",
-        kind: Kind::Bool,
-        default: Some("false"),
-        required: false,
-        help: "Send a mail when an object is added to the watchlist of one of the watchlist_users, or a watched object changes.",
-    },
-    Opt {
-        section: "connector",
-        name: "watchlist_users",
-        label: "Watchlist Users",
-        kind: Kind::List { choices: None },
-        default: None,
-        required: false,
-        help: "A comma-delimited list of users (names or emails) you want to check the watchlist for changes. Required when enable_watchlist is true.",
-    },
-    Opt {
-        section: "connector",
-        name: "enable_data_collection",
-        label: "Enable Data Collection Notifications",
-        kind: Kind::Bool,
-        default: Some("false"),
-        required: false,
-        help: "Send a mail when the data collection data_collection_name has new (or updated) items.",
-    },
-    Opt {
-        section: "connector",
-        name: "data_collection_name",
-        label: "Data Collection Name",
-        kind: Kind::Str,
-        default: None,
-        required: false,
-        help: "The name of the Data Collection you want to receive notifications on. Required when enable_data_collection is true.",
-    },
-    Opt {
-        section: "connector",
-        name: "data_collection_objects",
-        label: "Data Collection Object Selection",
-        kind: Kind::List {
-            choices: Some(COLLECTION_OBJECTS),
-        },
-        default: Some("indicators"),
-        required: false,
-        help: "The object types of the data collection you want to be alerted on. A type added later is baselined on its first run (its existing items are not mailed).",
-    },
-    Opt {
-        section: "connector",
-        name: "notification_frequency",
-        label: "Notification Frequency (Saved Search)",
-        kind: Kind::Enum(FREQUENCIES),
-        default: Some("new_only"),
-        required: false,
-        help: "new_only: only notify when new items are created (appear in the data collection). new_or_updated: notify anytime an item is added or updated with context (its touched_at moved).",
-    },
-];
+tq_common::options! {
+    section "connector";
+    /// `[connector]` options, in file order.
+    pub list OPTIONS;
+    /// The hostname/IP address that you access ThreatQ from in your browser; the links in
+    /// the mails point there (https://<host>/indicators/<id>/details). A scheme (https://
+    /// or http://) and :port may be given. Empty = the [threatq] host.
+    pub THREATQ_LINK_HOST: Maybe<StrOpt> =
+        StrOpt::new("threatq_link_host", "ThreatQ Hostname/IP").optional();
+    /// The host name or IP address of the SMTP server that sends the mails.
+    pub SMTP_HOST: StrOpt = StrOpt::new("smtp_host", "SMTP Host").default("localhost");
+    /// The port used by your SMTP server to send emails (587 submission with STARTTLS, 465
+    /// with use_ssl, 25 relay).
+    pub PORT: IntOpt = IntOpt::new("port", "Port").range(1, 65535).default("587");
+    /// Connect to the SMTP server over TLS from the first byte (implicit TLS, usually port
+    /// 465). false = plain connection, upgraded with STARTTLS whenever the server offers it.
+    pub USE_SSL: BoolOpt = BoolOpt::new("use_ssl", "Use SSL").default("false");
+    /// Without use_ssl, refuse to log in to a server that does not offer STARTTLS (the run
+    /// fails before the password is sent). Has no effect with skip_login.
+    pub REQUIRE_STARTTLS: BoolOpt =
+        BoolOpt::new("require_starttls", "Require STARTTLS").default("true");
+    /// A PEM file of CA certificates trusted for the SMTP server's certificate in addition
+    /// to the system store (for a private CA).
+    pub SMTP_CA_FILE: Maybe<PathOpt> = PathOpt::file("smtp_ca_file", "SMTP CA File").optional();
+    /// Verify the SMTP server's TLS certificate and host name. false is insecure and logs a
+    /// warning on every run.
+    pub SMTP_VERIFY_TLS: BoolOpt =
+        BoolOpt::new("smtp_verify_tls", "Verify SMTP TLS").default("true");
+    /// The email address you want to use to send emails (the From address).
+    pub EMAIL: StrOpt = StrOpt::new("email", "Email");
+    /// true = send without logging in to the SMTP server (a relay that accepts this host).
+    pub SKIP_LOGIN: BoolOpt = BoolOpt::new("skip_login", "Skip Login").default("false");
+    /// The username for the email account if different than the Email parameter. Empty =
+    /// email.
+    pub USERNAME: Maybe<StrOpt> = StrOpt::new("username", "Username").optional();
+    /// The password to authenticate with the specified email or username. Required unless
+    /// skip_login is true.
+    pub PASSWORD: Maybe<SecretOpt> = SecretOpt::new("password", "Password").optional();
+    /// A comma-delimited list of email addresses to receive the notifications (at least
+    /// one).
+    pub RECIPIENTS: ListOpt = ListOpt::new("recipients", "Recipients");
+    /// Send a mail when an object is added to the watchlist of one of the watchlist_users,
+    /// or a watched object changes.
+    pub ENABLE_WATCHLIST: BoolOpt =
+        BoolOpt::new("enable_watchlist", "Enable Watchlist Notifications").default("false");
+    /// A comma-delimited list of users (names or emails) you want to check the watchlist for
+    /// changes. Required when enable_watchlist is true.
+    pub WATCHLIST_USERS: ListOpt = ListOpt::new("watchlist_users", "Watchlist Users");
+    /// Send a mail when the data collection data_collection_name has new (or updated)
+    /// items.
+    pub ENABLE_DATA_COLLECTION: BoolOpt =
+        BoolOpt::new("enable_data_collection", "Enable Data Collection Notifications")
+            .default("false");
+    /// The name of the Data Collection you want to receive notifications on. Required when
+    /// enable_data_collection is true.
+    pub DATA_COLLECTION_NAME: Maybe<StrOpt> =
+        StrOpt::new("data_collection_name", "Data Collection Name").optional();
+    /// The object types of the data collection you want to be alerted on. A type added
+    /// later is baselined on its first run (its existing items are not mailed).
+    pub DATA_COLLECTION_OBJECTS: ListOpt =
+        ListOpt::new("data_collection_objects", "Data Collection Object Selection")
+            .of(COLLECTION_OBJECTS, &[])
+            .default("indicators");
+    /// new_only: only notify when new items are created (appear in the data collection).
+    /// new_or_updated: notify anytime an item is added or updated with context (its
+    /// touched_at moved).
+    pub NOTIFICATION_FREQUENCY: StrOpt =
+        StrOpt::new("notification_frequency", "Notification Frequency (Saved Search)")
+            .one_of(FREQUENCIES)
+            .default("new_only");
+}
 
 #[cfg(test)]
 mod tests {
@@ -210,14 +114,13 @@ mod tests {
 
     #[test]
     fn guide_defaults() {
-        let get = |n: &str| OPTIONS.iter().find(|o| o.name == n).unwrap();
-        assert_eq!(get("port").default, Some("587"));
-        assert_eq!(get("smtp_host").default, Some("localhost"));
-        assert_eq!(get("require_starttls").default, Some("true"));
-        assert_eq!(get("use_ssl").default, Some("false"));
-        assert_eq!(get("notification_frequency").default, Some("new_only"));
-        assert_eq!(get("data_collection_objects").default, Some("indicators"));
-        assert!(get("password").is_secret());
-        assert!(get("recipients").required);
+        assert_eq!(PORT.opt().default, Some("587"));
+        assert_eq!(SMTP_HOST.opt().default, Some("localhost"));
+        assert_eq!(REQUIRE_STARTTLS.opt().default, Some("true"));
+        assert_eq!(USE_SSL.opt().default, Some("false"));
+        assert_eq!(NOTIFICATION_FREQUENCY.opt().default, Some("new_only"));
+        assert_eq!(DATA_COLLECTION_OBJECTS.opt().default, Some("indicators"));
+        assert!(PASSWORD.opt().is_secret());
+        assert!(EMAIL.opt().required);
     }
 }

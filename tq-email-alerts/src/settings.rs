@@ -2,16 +2,17 @@
 //! declaration cannot make: addresses that must parse, options that need each other.
 //! Every error names the config file, section and key (exit 2).
 
-use std::path::Path;
-
 use lettre::message::Mailbox;
-use tq_common::config::Config;
+use tq_common::config::{Config, Get, THREATQ};
 
 use crate::collection::Frequency;
 use crate::objects::{LinkBase, ObjectKind};
+use crate::options::{
+    DATA_COLLECTION_NAME, DATA_COLLECTION_OBJECTS, EMAIL, ENABLE_DATA_COLLECTION, ENABLE_WATCHLIST,
+    NOTIFICATION_FREQUENCY, PASSWORD, PORT, RECIPIENTS, REQUIRE_STARTTLS, SKIP_LOGIN, SMTP_CA_FILE,
+    SMTP_HOST, SMTP_VERIFY_TLS, THREATQ_LINK_HOST, USERNAME, USE_SSL, WATCHLIST_USERS,
+};
 use crate::smtp::{Login, SmtpSettings, SMTP_TIMEOUT};
-
-const SECTION: &str = "connector";
 
 /// Everything a run needs from the config.
 #[derive(Debug, Clone)]
@@ -44,89 +45,68 @@ pub struct CollectionSettings {
     pub frequency: Frequency,
 }
 
-fn config_error(file: &Path, key: &str, message: impl Into<String>) -> tq_common::Error {
-    tq_common::Error::Config {
-        file: file.to_path_buf(),
-        section: SECTION.to_string(),
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
-
-fn mailbox(file: &Path, key: &str, raw: &str) -> tq_common::Result<Mailbox> {
-    raw.trim().parse::<Mailbox>().map_err(|e| {
-        config_error(
-            file,
-            key,
-            format!("\"{raw}\" is not an e-mail address ({e})"),
-        )
-    })
+fn mailbox<G: Get>(cfg: &Config, key: G, raw: &str) -> tq_common::Result<Mailbox> {
+    raw.trim()
+        .parse::<Mailbox>()
+        .map_err(|e| cfg.error(key, format!("\"{raw}\" is not an e-mail address ({e})")))
 }
 
 impl Settings {
     /// Reads the validated config; the links use the `[threatq]` host when
-    /// `threatq_link_host` is empty.
+    /// `threatq_link_host` is empty. Errors name the file, section and key (exit 2).
     pub fn from_config(cfg: &Config) -> tq_common::Result<Settings> {
-        let file = cfg.file();
-        let s = |k: &str| cfg.str(SECTION, k).trim().to_string();
-
-        let host = s("smtp_host");
+        let host = cfg.get(SMTP_HOST).trim().to_string();
         if host.is_empty()
             || host
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '/')
         {
-            return Err(config_error(
-                file,
-                "smtp_host",
+            return Err(cfg.error(
+                SMTP_HOST,
                 format!("\"{host}\" is not a host name or IP address"),
             ));
         }
-        let port = u16::try_from(cfg.int(SECTION, "port"))
-            .map_err(|_| config_error(file, "port", "is not a port number (1 to 65535)"))?;
+        let port = u16::try_from(cfg.get(PORT))
+            .map_err(|_| cfg.error(PORT, "is not a port number (1 to 65535)"))?;
 
-        let from = mailbox(file, "email", &s("email"))?;
+        let from = mailbox(cfg, EMAIL, &cfg.get(EMAIL))?;
         let mut recipients = Vec::new();
-        for r in cfg.list(SECTION, "recipients") {
-            recipients.push(mailbox(file, "recipients", r)?);
+        for r in cfg.get(RECIPIENTS) {
+            recipients.push(mailbox(cfg, RECIPIENTS, &r)?);
         }
         if recipients.is_empty() {
-            return Err(config_error(
-                file,
-                "recipients",
-                "needs at least one e-mail address",
-            ));
+            return Err(cfg.error(RECIPIENTS, "needs at least one e-mail address"));
         }
 
-        let login = if cfg.bool(SECTION, "skip_login") {
+        let login = if cfg.get(SKIP_LOGIN) {
             None
         } else {
-            let password = cfg.secret(SECTION, "password");
-            if password.is_empty() {
-                return Err(config_error(
-                    file,
-                    "password",
+            let Some(password) = cfg.get(PASSWORD).filter(|p| !p.is_empty()) else {
+                return Err(cfg.error(
+                    PASSWORD,
                     "is empty; set the SMTP password, or skip_login = true to send without logging in",
                 ));
-            }
-            let user = Some(s("username"))
+            };
+            let user = cfg
+                .get(USERNAME)
+                .map(|u| u.trim().to_string())
                 .filter(|u| !u.is_empty())
                 .unwrap_or_else(|| from.email.to_string());
             Some(Login { user, password })
         };
 
-        let link_raw = Some(s("threatq_link_host"))
+        let link_raw = cfg
+            .get(THREATQ_LINK_HOST)
+            .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| cfg.str("threatq", "host").to_string());
-        let links =
-            LinkBase::parse(&link_raw).map_err(|m| config_error(file, "threatq_link_host", m))?;
+            .unwrap_or_else(|| cfg.get(THREATQ.host));
+        let links = LinkBase::parse(&link_raw).map_err(|m| cfg.error(THREATQ_LINK_HOST, m))?;
 
-        let watchlist = if cfg.bool(SECTION, "enable_watchlist") {
-            let users = cfg.list(SECTION, "watchlist_users").to_vec();
+        let watchlist = if cfg.get(ENABLE_WATCHLIST) {
+            let users = cfg.get(WATCHLIST_USERS);
             if users.is_empty() {
-                return Err(config_error(
-                    file,
-                    "watchlist_users",
+                return Err(cfg.error(
+                    WATCHLIST_USERS,
                     "is empty but enable_watchlist is true; list the users (names or e-mail addresses) whose watchlists to check",
                 ));
             }
@@ -135,21 +115,22 @@ impl Settings {
             None
         };
 
-        let collection = if cfg.bool(SECTION, "enable_data_collection") {
-            let name = s("data_collection_name");
-            if name.is_empty() {
-                return Err(config_error(
-                    file,
-                    "data_collection_name",
+        let collection = if cfg.get(ENABLE_DATA_COLLECTION) {
+            let Some(name) = cfg
+                .get(DATA_COLLECTION_NAME)
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+            else {
+                return Err(cfg.error(
+                    DATA_COLLECTION_NAME,
                     "is empty but enable_data_collection is true; set the name of the data collection",
                 ));
-            }
+            };
             let mut objects = Vec::new();
-            for o in cfg.list(SECTION, "data_collection_objects") {
-                let kind = ObjectKind::from_collection(o).ok_or_else(|| {
-                    config_error(
-                        file,
-                        "data_collection_objects",
+            for o in cfg.get(DATA_COLLECTION_OBJECTS) {
+                let kind = ObjectKind::from_collection(&o).ok_or_else(|| {
+                    cfg.error(
+                        DATA_COLLECTION_OBJECTS,
                         format!("\"{o}\" is not an object type"),
                     )
                 })?;
@@ -158,19 +139,14 @@ impl Settings {
                 }
             }
             if objects.is_empty() {
-                return Err(config_error(
-                    file,
-                    "data_collection_objects",
+                return Err(cfg.error(
+                    DATA_COLLECTION_OBJECTS,
                     "is empty but enable_data_collection is true; select at least one object type",
                 ));
             }
-            let frequency = Frequency::parse(cfg.str(SECTION, "notification_frequency"))
-                .ok_or_else(|| {
-                    config_error(
-                        file,
-                        "notification_frequency",
-                        "is not new_only or new_or_updated",
-                    )
+            let frequency =
+                Frequency::parse(&cfg.get(NOTIFICATION_FREQUENCY)).ok_or_else(|| {
+                    cfg.error(NOTIFICATION_FREQUENCY, "is not new_only or new_or_updated")
                 })?;
             Some(CollectionSettings {
                 name,
@@ -185,10 +161,10 @@ impl Settings {
             smtp: SmtpSettings {
                 host,
                 port,
-                use_ssl: cfg.bool(SECTION, "use_ssl"),
-                require_starttls: cfg.bool(SECTION, "require_starttls"),
-                ca_file: cfg.path(SECTION, "smtp_ca_file").map(Path::to_path_buf),
-                verify_tls: cfg.bool(SECTION, "smtp_verify_tls"),
+                use_ssl: cfg.get(USE_SSL),
+                require_starttls: cfg.get(REQUIRE_STARTTLS),
+                ca_file: cfg.get(SMTP_CA_FILE),
+                verify_tls: cfg.get(SMTP_VERIFY_TLS),
                 from,
                 recipients,
                 login,
@@ -204,15 +180,14 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use tq_common::config::all_options;
 
-    const THREATQ: &str = "[threatq]\nhost = tq.example\nclient_id = c\nusername = u@example.org\npassword = p\nstatus = Review\n";
+    const THREATQ_INI: &str = "[threatq]\nhost = tq.example\nclient_id = c\nusername = u@example.org\npassword = p\nstatus = Review\n";
 
     fn load(connector: &str) -> tq_common::Result<Settings> {
-        let text = format!("{THREATQ}[connector]\n{connector}");
-        let cfg = Config::from_str(
-            &PathBuf::from("/etc/tq/tq-email-alerts.ini"),
+        let text = format!("{THREATQ_INI}[connector]\n{connector}");
+        let cfg = Config::from_ini(
+            "/etc/tq/tq-email-alerts.ini",
             &text,
             &all_options(crate::options::OPTIONS),
         )?;

@@ -186,6 +186,23 @@ impl Mailer {
         self.encrypted
     }
 
+    /// `--check`: connects, secures the connection and logs in as a run would, then QUITs;
+    /// says how the session went ("TLS (STARTTLS), logged in as alerts@example.org").
+    pub fn check(s: &SmtpSettings) -> Result<String, Error> {
+        let mailer = Mailer::connect(s)?;
+        let how = match (mailer.is_encrypted(), s.use_ssl) {
+            (true, true) => "TLS (use_ssl)",
+            (true, false) => "TLS (STARTTLS)",
+            (false, _) => "plain, not encrypted",
+        };
+        let login = match &s.login {
+            Some(l) => format!("logged in as {}", l.user),
+            None => "no login (skip_login)".to_string(),
+        };
+        mailer.close();
+        Ok(format!("connected, {how}, {login}"))
+    }
+
     /// The bytes of `mail` as sent: headers, then `multipart/alternative`.
     pub fn message_bytes(&self, mail: &Mail) -> Result<Vec<u8>, Error> {
         let subject = one_line(&mail.subject);
