@@ -2,8 +2,9 @@
 //! updated, per `notification_frequency`) since the last run, and the collection part of
 //! the state file.
 //!
-//! - **New**: an item whose id was never seen in the collection (the seen-id index,
-//!   `is_seen`, holds every id recorded before).
+//! - **New**: an item of a type that was not in the collection at the last run (the state
+//!   keeps, per type, the ids the collection held then; an item that left the collection
+//!   and matches it again is new again).
 //! - **Updated** (`new_or_updated` only): a seen item whose `touched_at` moved past the
 //!   type's watermark (the newest `touched_at` of the last run; items touched in that very
 //!   second count when their id was not among those recorded at it).
@@ -12,8 +13,8 @@
 //!   recorded, not mailed, unless `--send-existing` asks for the backfill (every current
 //!   item as new).
 //!
-//! One mail per run covers all of it, so [`diff`]'s state and seen ids are saved together,
-//! after the SMTP server accepted the mail (or at once when there is nothing to send).
+//! One mail per run covers all of it, so [`diff`]'s state is saved after the SMTP server
+//! accepted the mail (or at once when there is nothing to send).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,6 +63,9 @@ pub struct TypeMark {
     /// The ids seen with exactly that touched_at.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub at_watermark: BTreeSet<u64>,
+    /// The ids of this type the collection held.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ids: BTreeSet<u64>,
 }
 
 /// The outcome of one run's comparison.
@@ -73,8 +77,6 @@ pub struct CollectionDiff {
     pub updated: Vec<CollectionItem>,
     /// The state to save once the mail was accepted (or at once when nothing is sent).
     pub state: CollectionState,
-    /// The ids to add to the seen-id index together with `state`.
-    pub seen: Vec<ObjectRef>,
 }
 
 impl CollectionDiff {
@@ -86,8 +88,8 @@ impl CollectionDiff {
 
 /// Compares the collection's current items with the state of the last run.
 ///
-/// `selected` are the types of `data_collection_objects` (items of other types are
-/// ignored); `is_seen` answers whether an id was recorded in this collection before.
+/// `selected` are the types of `data_collection_objects` that were read (items of other
+/// types are ignored, and only the selected types are kept in the state).
 pub fn diff(
     prev: Option<&CollectionState>,
     name: &str,
@@ -95,7 +97,6 @@ pub fn diff(
     items: &[CollectionItem],
     frequency: Frequency,
     send_existing: bool,
-    is_seen: impl Fn(ObjectRef) -> bool,
 ) -> CollectionDiff {
     let prev_types = prev
         .filter(|p| p.name == name)
@@ -110,12 +111,14 @@ pub fn diff(
             name: name.to_string(),
             types: BTreeMap::new(),
         },
-        seen: Vec::new(),
     };
     for kind in &selected {
-        out.state
-            .types
-            .insert(*kind, prev_types.get(kind).cloned().unwrap_or_default());
+        // The watermark carries over; the ids are those of this run.
+        let mark = prev_types.get(kind).map(|m| TypeMark {
+            ids: BTreeSet::new(),
+            ..m.clone()
+        });
+        out.state.types.insert(*kind, mark.unwrap_or_default());
     }
 
     let mut done: BTreeSet<ObjectRef> = BTreeSet::new();
@@ -124,11 +127,10 @@ pub fn diff(
         if !selected.contains(&kind) || !done.insert(item.object) {
             continue;
         }
-        let seen = is_seen(item.object);
         match prev_types.get(&kind) {
             _ if send_existing => out.new.push(item.clone()),
             None => {} // baseline
-            Some(_) if !seen => out.new.push(item.clone()),
+            Some(mark) if !mark.ids.contains(&item.object.id) => out.new.push(item.clone()),
             Some(mark) => {
                 let moved = match mark.watermark {
                     None => true,
@@ -143,10 +145,9 @@ pub fn diff(
                 }
             }
         }
-        if !seen {
-            out.seen.push(item.object);
-        }
-        advance(out.state.types.entry(kind).or_default(), item);
+        let mark = out.state.types.entry(kind).or_default();
+        mark.ids.insert(item.object.id);
+        advance(mark, item);
     }
     out
 }
@@ -183,18 +184,14 @@ mod tests {
         item(ObjectKind::Indicators, id, touched)
     }
 
-    /// A collection's state and seen-id index across runs, every mail delivered.
+    /// A collection's state across runs, every mail delivered.
     struct Runs {
         state: Option<CollectionState>,
-        seen: BTreeSet<ObjectRef>,
     }
 
     impl Runs {
         fn new() -> Runs {
-            Runs {
-                state: None,
-                seen: BTreeSet::new(),
-            }
+            Runs { state: None }
         }
 
         /// The diff of this run, not saved (as when the mail was not accepted).
@@ -205,16 +202,7 @@ mod tests {
             f: Frequency,
             send_existing: bool,
         ) -> CollectionDiff {
-            let seen = &self.seen;
-            diff(
-                self.state.as_ref(),
-                NAME,
-                selected,
-                items,
-                f,
-                send_existing,
-                |r| seen.contains(&r),
-            )
+            diff(self.state.as_ref(), NAME, selected, items, f, send_existing)
         }
 
         /// The diff of this run, saved (the mail was accepted).
@@ -227,7 +215,6 @@ mod tests {
         ) -> CollectionDiff {
             let d = self.peek(selected, items, f, send_existing);
             self.state = Some(d.state.clone());
-            self.seen.extend(d.seen.iter().copied());
             d
         }
 
@@ -249,7 +236,7 @@ mod tests {
         let base = [ind(1, "2024-01-01 00:00:00"), ind(2, "2024-01-01 00:00:05")];
         let d = r.run(IND, &base, Frequency::NewOnly, false);
         assert!(!d.has_items());
-        assert_eq!(d.seen.len(), 2);
+        assert_eq!(d.state.types[&ObjectKind::Indicators].ids.len(), 2);
         let mut now = base.to_vec();
         now.extend([
             ind(3, "2024-01-02 00:00:00"),
@@ -328,11 +315,9 @@ mod tests {
         );
         assert!(!d.has_items());
         assert_eq!(
-            d.seen,
-            vec![ObjectRef {
-                kind: ObjectKind::Indicators,
-                id: 1
-            }]
+            d.state.types.keys().copied().collect::<Vec<_>>(),
+            vec![ObjectKind::Indicators],
+            "only the selected types are kept"
         );
         // A new adversary while only indicators are selected: nothing.
         let d = r.run(
@@ -391,10 +376,19 @@ mod tests {
             &[ind(5, "2024-03-01 00:00:00")],
             Frequency::NewOnly,
             false,
-            |_| false,
         );
         assert!(!d.has_items());
         assert_eq!(d.state.name, "Other");
+    }
+
+    #[test]
+    fn an_item_that_left_the_collection_and_matches_again_is_new_again() {
+        let mut r = Runs::new();
+        r.indicators(&[ind(1, "2024-01-01 00:00:00"), ind(2, "2024-01-01 00:00:00")]);
+        let d = r.indicators(&[ind(1, "2024-01-01 00:00:00")]);
+        assert!(!d.has_items(), "leaving is not reported");
+        let d = r.indicators(&[ind(1, "2024-01-01 00:00:00"), ind(2, "2024-01-01 00:00:00")]);
+        assert_eq!(ids(&d.new), vec![2]);
     }
 
     #[test]
@@ -415,7 +409,10 @@ mod tests {
         r.indicators(&[]);
         let d = r.indicators(&[ind(4, "2024-01-01 00:00:00"), ind(4, "2024-01-01 00:00:00")]);
         assert_eq!(ids(&d.new), vec![4]);
-        assert_eq!(d.seen.len(), 1);
+        assert_eq!(
+            d.state.types[&ObjectKind::Indicators].ids,
+            BTreeSet::from([4])
+        );
     }
 
     #[test]
@@ -426,7 +423,7 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
             json,
-            r#"{"name":"High Confidence","types":{"indicators":{"watermark":"2024-01-01 00:00:00","at_watermark":[1]}}}"#
+            r#"{"name":"High Confidence","types":{"indicators":{"watermark":"2024-01-01 00:00:00","at_watermark":[1],"ids":[1]}}}"#
         );
         assert_eq!(serde_json::from_str::<CollectionState>(&json).unwrap(), s);
         assert_eq!(

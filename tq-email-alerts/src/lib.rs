@@ -5,18 +5,21 @@
 
 pub mod collection;
 pub mod error;
+pub mod fetch;
 pub mod mail;
 pub mod model;
 pub mod objects;
 pub mod options;
+pub mod run;
 pub mod settings;
 pub mod smtp;
 pub mod smtp_tls;
 pub mod snapshot;
+pub mod state;
 pub mod template;
 pub mod watchlist;
 
-use tq_common::app::{self, Connector, ConnectorSpec, Context};
+use tq_common::app::{Connector, ConnectorSpec, Context};
 use tq_common::cli::ConnectorFlags;
 use tq_common::Result;
 
@@ -50,13 +53,34 @@ impl Connector for EmailAlerts {
             Ok(s) => s,
             Err(e) => return vec![("settings".into(), Err(e))],
         };
-        vec![(
+        let tq = ctx.threatq();
+        let mut lines = vec![(
             format!("SMTP server {}", settings.smtp.server()),
             Mailer::check(&settings.smtp).map_err(Into::into),
-        )]
+        )];
+        if let Some(w) = &settings.watchlist {
+            let users = fetch::watch_users(&tq, &w.users).map(|users| {
+                users
+                    .iter()
+                    .map(|u| format!("{} (id {})", u.email, u.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            lines.push(("watchlist users".into(), users));
+        }
+        if let Some(c) = &settings.collection {
+            let found = fetch::collection_hash(&tq, &c.name)
+                .map(|hash| format!("\"{}\" is collection {hash}", c.name));
+            lines.push(("data collection".into(), found));
+        }
+        lines
     }
 
-    fn run(ctx: &Context, _flags: &Flags) -> Result<()> {
-        Err(app::not_implemented(&ctx.instance))
+    fn run(ctx: &Context, flags: &Flags) -> Result<()> {
+        run::run(
+            ctx,
+            &Settings::from_config(&ctx.config)?,
+            flags.send_existing,
+        )
     }
 }

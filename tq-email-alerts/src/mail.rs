@@ -288,15 +288,7 @@ mod tests {
 
     fn new_items(items: &[CollectionItem]) -> CollectionDiff {
         let kinds: Vec<ObjectKind> = ObjectKind::ALL.to_vec();
-        let base = collection_diff(
-            None,
-            "Watch",
-            &kinds,
-            &[],
-            Frequency::NewOnly,
-            false,
-            |_| false,
-        );
+        let base = collection_diff(None, "Watch", &kinds, &[], Frequency::NewOnly, false);
         collection_diff(
             Some(&base.state),
             "Watch",
@@ -304,7 +296,6 @@ mod tests {
             items,
             Frequency::NewOnly,
             false,
-            |_| false,
         )
     }
 
@@ -421,7 +412,6 @@ mod docs {
             &[],
             Frequency::NewOnly,
             false,
-            |_| false,
         );
         let items: Vec<CollectionItem> = [(8, "7.8.9.0"), (9, "1.2.3.4"), (10, "5.6.7.8")]
             .into_iter()
@@ -441,7 +431,6 @@ mod docs {
             &items,
             Frequency::NewOnly,
             false,
-            |_| false,
         );
         [
             watchlist_mail(&added, &links()),

@@ -90,6 +90,13 @@ pub struct WatchlistDiff {
     pub state: WatchlistState,
 }
 
+impl WatchAlert {
+    /// What the state records for this object once the mail was accepted.
+    pub fn entry(&self) -> &WatchEntry {
+        &self.entry
+    }
+}
+
 impl WatchlistState {
     /// Records a delivered alert: its object's snapshot and watchers move forward.
     pub fn record(&mut self, alert: &WatchAlert) {
