@@ -192,3 +192,34 @@ fn smtps_sink_serves_tls_its_ca_verifies_and_starttls_sink_offers_it() {
         "STARTTLS first"
     );
 }
+
+#[test]
+fn a_stalling_sink_stores_n_messages_then_never_answers_the_next() {
+    let sink = SmtpSink::start(SinkOptions {
+        stall_after: Some(1),
+        ..SinkOptions::plain()
+    });
+    let tcp = TcpStream::connect(sink.addr()).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut c = Client::new(tcp);
+    assert!(c.reply().starts_with("220"), "banner");
+    c.cmd("EHLO client.test");
+    let send = |c: &mut Client<TcpStream>| {
+        assert!(c.cmd("MAIL FROM:<alerts@tq.example>").starts_with("250"));
+        assert!(c.cmd("RCPT TO:<a@example.org>").starts_with("250"));
+        assert!(c.cmd("DATA").starts_with("354"));
+        let s = c.r.get_mut();
+        s.write_all(MESSAGE.as_bytes()).unwrap();
+        s.write_all(b"\r\n").unwrap();
+        let mut line = String::new();
+        c.r.read_line(&mut line).map(|_| line)
+    };
+    assert!(
+        send(&mut c).unwrap().starts_with("250"),
+        "the first is stored"
+    );
+    let second = send(&mut c);
+    assert!(second.is_err(), "no answer to the second: {second:?}");
+    assert_eq!(sink.messages().len(), 1);
+}

@@ -6,7 +6,8 @@
 //! before AUTH and MAIL) and [`Mode::Smtps`] (implicit TLS). TLS modes use a server
 //! certificate for `localhost` and `127.0.0.1` issued by the sink's own [`TestCa`];
 //! clients trust [`SmtpSink::ca_file`]. Optional AUTH PLAIN/LOGIN with one test user,
-//! recipients answered with 550, and DATA refused with 554.
+//! recipients answered with 550, DATA refused with 554, and a stall after N messages (the
+//! next end of data is never answered).
 //!
 //! [`SmtpSink::messages`] / [`SmtpSink::wait_for`] read and parse what was captured
 //! ([`Captured`]: envelope, headers, both `multipart/alternative` parts, links). The sink
@@ -70,6 +71,9 @@ pub struct SinkOptions {
     pub port: Option<u16>,
     /// Log every command line received, for [`SmtpSink::commands`].
     pub log_commands: bool,
+    /// Store this many messages, then never answer the end of data of the next one (the
+    /// client hangs waiting for its 250: where a test kills it).
+    pub stall_after: Option<usize>,
 }
 
 impl Default for SinkOptions {
@@ -82,6 +86,7 @@ impl Default for SinkOptions {
             reject_data: false,
             port: None,
             log_commands: false,
+            stall_after: None,
         }
     }
 }
@@ -192,6 +197,9 @@ impl SmtpSink {
         }
         if self.opts.log_commands {
             cmd.arg("--log-commands");
+        }
+        if let Some(n) = self.opts.stall_after {
+            cmd.arg("--stall-after").arg(n.to_string());
         }
         cmd.current_dir(&d)
             .stdin(Stdio::null())
@@ -306,6 +314,17 @@ impl SmtpSink {
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
+    }
+
+    /// Starts it again on the same port, with the same Maildir and certificate, behaving
+    /// as `opts` says (its mode and port are kept).
+    pub fn restart_with(&mut self, opts: SinkOptions) {
+        self.opts = SinkOptions {
+            mode: self.opts.mode,
+            port: self.opts.port,
+            ..opts
+        };
+        self.restart();
     }
 
     /// Every message stored so far, oldest first, parsed.

@@ -10,6 +10,8 @@ Each stored file starts with headers the sink adds:
   Return-Path, Envelope-To (accepted recipients), X-Auth-User (login, empty without AUTH),
   X-Sink-Session (the client's address:port: one value per SMTP connection),
   X-Sink-TLS (yes when the session was encrypted).
+With --stall-after N the sink stores N messages and then never answers the end of data of
+the next one (a client waiting for the 250, to be killed there).
 With --log-commands every received command line is logged on stderr as "<peer> >> b'...'".
 Prints "READY <host>:<port> <mode>" on stdout once listening; stops on SIGTERM/SIGINT.
 """
@@ -20,10 +22,12 @@ _seq = itertools.count()
 
 
 class MaildirSink:
-    def __init__(self, root, refuse, reject_data):
+    def __init__(self, root, refuse, reject_data, stall_after=None):
         self.root = root
         self.refuse = {r.lower() for r in refuse}
         self.reject_data = reject_data
+        self.stall_after = stall_after
+        self.stored = 0
         for sub in ("tmp", "new", "cur"):
             os.makedirs(os.path.join(root, sub), exist_ok=True)
 
@@ -36,6 +40,9 @@ class MaildirSink:
     async def handle_DATA(self, server, session, envelope):
         if self.reject_data:
             return "554 5.6.0 Message rejected by the test sink (--reject-data)"
+        if self.stall_after is not None and self.stored >= self.stall_after:
+            # Never answer: the client waits after its end of data until the sink stops.
+            await asyncio.Event().wait()
         ad = session.auth_data
         login = ad.login.decode() if isinstance(ad, LoginPassword) else ""
         tls = server.transport.get_extra_info("ssl_object") is not None
@@ -51,6 +58,7 @@ class MaildirSink:
             f.flush()
             os.fsync(f.fileno())
         os.rename(tmp, os.path.join(self.root, "new", name))  # readers see whole files
+        self.stored += 1
         return "250 2.0.0 Ok: stored"
 
 
@@ -67,6 +75,8 @@ def main():
     p.add_argument("--refuse", action="append", default=[],
                    help="answer RCPT TO:<ADDR> with 550 (repeatable)")
     p.add_argument("--reject-data", action="store_true", help="answer DATA with 554")
+    p.add_argument("--stall-after", type=int, metavar="N",
+                   help="store N messages, then never answer the end of data of the next")
     p.add_argument("--log-commands", action="store_true",
                    help="log every command line received (aiosmtpd's '>>' lines) on stderr")
     a = p.parse_args()
@@ -87,7 +97,7 @@ def main():
               and auth_data.login.decode() == user and auth_data.password.decode() == pw)
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
-    handler = MaildirSink(a.maildir, a.refuse, a.reject_data)
+    handler = MaildirSink(a.maildir, a.refuse, a.reject_data, a.stall_after)
 
     def factory():
         return SMTP(handler,
