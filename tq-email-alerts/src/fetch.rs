@@ -159,10 +159,7 @@ pub fn collection_items(tq: &ThreatQ, hash: &str, kinds: &[ObjectKind]) -> Resul
         };
         if answered {
             read.kinds.push(kind);
-            info!(
-                "data collection: {} {kind} in {pages} page(s)",
-                read.items.len() - before
-            );
+            info!("data collection: {} {kind}", read.items.len() - before);
         }
     }
     Ok(read)

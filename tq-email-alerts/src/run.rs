@@ -83,10 +83,12 @@ pub fn plan(tq: &ThreatQ, settings: &Settings, prev: &State, send_existing: bool
             .iter()
             .filter(|u| !prev.watchlist.users.contains(&u.id))
         {
-            info!(
-                "watchlist of {} ({}) baselined: what it holds now is not mailed",
-                u.configured, u.email
-            );
+            let who = if u.configured.eq_ignore_ascii_case(&u.email) {
+                u.email.clone()
+            } else {
+                format!("{} ({})", u.configured, u.email)
+            };
+            info!("watchlist of {who} baselined: what it holds now is not mailed");
         }
         info!(
             "watchlists of {} user(s): {} object(s) watched, {} to mail",
