@@ -453,5 +453,11 @@ mod docs {
                 m.text
             );
         }
+        // The data collection mail's HTML part is shown whole.
+        let html = &examples()[2].html;
+        assert!(
+            DOC.contains(html.as_str()),
+            "docs lack the HTML part:\n{html}"
+        );
     }
 }
