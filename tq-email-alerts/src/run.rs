@@ -48,6 +48,12 @@ pub struct Plan {
 
 /// Runs the connector once (`send_existing`: `--send-existing`).
 pub fn run(ctx: &Context, settings: &Settings, send_existing: bool) -> Result<()> {
+    if settings.watchlist.is_none() && settings.collection.is_none() {
+        warn!(
+            "enable_watchlist and enable_data_collection are both false in {}: nothing to watch",
+            ctx.config.origin()
+        );
+    }
     let ledger = Ledger::open(&Ledger::dir(&ctx.config_dir, &ctx.instance))?;
     let mut state: State = ctx.state.load()?.unwrap_or_default();
     let recovered = ledger.recover(&mut state)?;

@@ -20,12 +20,32 @@ fn rig(opts: SinkOptions, smtp: &[(&str, &str)]) -> Rig {
     let r = Rig::new(opts);
     r.tq.add_indicator("203.0.113.7", "IP Address", "Active");
     r.tq.add_saved_search("All Active", json!({"status_name": "Active"}));
+    configure(&r, smtp);
+    r
+}
+
+fn configure(r: &Rig, smtp: &[(&str, &str)]) {
     let mut options = vec![
         ("enable_data_collection", "true"),
         ("data_collection_name", "All Active"),
     ];
     options.extend_from_slice(smtp);
     r.configure(&options);
+}
+
+/// [`rig`] with a TLS sink (`mode`) requiring AUTH, configured to log in as `USER` with
+/// `password`, trusting the sink's CA, plus `extra`.
+fn logged_in(mode: Mode, password: &str, extra: &[(&str, &str)]) -> Rig {
+    let r = rig(SinkOptions::with_auth(mode, USER, PASSWORD), &[]);
+    let ca_file = ca(&r);
+    let mut smtp = vec![
+        ("skip_login", "false"),
+        ("username", USER),
+        ("password", password),
+        ("smtp_ca_file", ca_file.as_str()),
+    ];
+    smtp.extend_from_slice(extra);
+    configure(&r, &smtp);
     r
 }
 
@@ -65,16 +85,7 @@ fn plain_with_skip_login() {
 
 #[test]
 fn auth_over_starttls_and_check_reports_it() {
-    let r = rig(SinkOptions::with_auth(Mode::StartTls, USER, PASSWORD), &[]);
-    let ca_file = ca(&r);
-    r.configure(&[
-        ("enable_data_collection", "true"),
-        ("data_collection_name", "All Active"),
-        ("skip_login", "false"),
-        ("username", USER),
-        ("password", PASSWORD),
-        ("smtp_ca_file", &ca_file),
-    ]);
+    let r = logged_in(Mode::StartTls, PASSWORD, &[]);
     let check = r.run_ok(&["--check"]);
     assert!(
         check.contains(&format!(
@@ -94,34 +105,15 @@ fn auth_over_starttls_and_check_reports_it() {
 
 #[test]
 fn implicit_tls_with_use_ssl() {
-    let r = rig(SinkOptions::with_auth(Mode::Smtps, USER, PASSWORD), &[]);
-    let ca_file = ca(&r);
-    r.configure(&[
-        ("enable_data_collection", "true"),
-        ("data_collection_name", "All Active"),
-        ("skip_login", "false"),
-        ("use_ssl", "true"),
-        ("username", USER),
-        ("password", PASSWORD),
-        ("smtp_ca_file", &ca_file),
-    ]);
+    let r = logged_in(Mode::Smtps, PASSWORD, &[("use_ssl", "true")]);
     r.run_ok(&["--send-existing"]);
     assert_one_mail(&r, USER, true);
 }
 
 #[test]
 fn a_wrong_password_exits_1_naming_server_and_user_never_the_password() {
-    let r = rig(SinkOptions::with_auth(Mode::StartTls, USER, PASSWORD), &[]);
-    let ca_file = ca(&r);
     let wrong = "not-the-Pa55word";
-    r.configure(&[
-        ("enable_data_collection", "true"),
-        ("data_collection_name", "All Active"),
-        ("skip_login", "false"),
-        ("username", USER),
-        ("password", wrong),
-        ("smtp_ca_file", &ca_file),
-    ]);
+    let r = logged_in(Mode::StartTls, wrong, &[]);
     let log_dir = tempfile::tempdir().unwrap();
     let out = r.run(&["--send-existing", "-ll", log_dir.path().to_str().unwrap()]);
     let t = text(&out);
