@@ -85,10 +85,10 @@ pub fn plan(tq: &ThreatQ, settings: &Settings, prev: &State, send_existing: bool
         let ids: Vec<u64> = users.iter().map(|u| u.id).collect();
         let objects = fetch::watched_objects(tq, &ids)?;
         let d = watchlist::diff(&prev.watchlist, &ids, &objects, send_existing);
-        for u in users
+        let baselined = users
             .iter()
-            .filter(|u| !prev.watchlist.users.contains(&u.id))
-        {
+            .filter(|u| !send_existing && !prev.watchlist.users.contains(&u.id));
+        for u in baselined {
             let who = if u.configured.eq_ignore_ascii_case(&u.email) {
                 u.email.clone()
             } else {
