@@ -9,8 +9,17 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
-/// The shells `--print-completions` writes a script for.
-pub use clap_complete::Shell;
+/// The shells `--print-completions` writes a script for (those the packages install a
+/// script of).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    /// bash (bash-completion)
+    Bash,
+    /// zsh
+    Zsh,
+    /// fish
+    Fish,
+}
 
 use crate::app::{ConnectorSpec, Invocation};
 use crate::logging::LogLocation;
@@ -71,8 +80,7 @@ pub struct BaseArgs {
     #[arg(long = "write-man", value_name = "DIR", hide = true)]
     pub write_man: Option<PathBuf>,
 
-    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell) and exit
-    /// (for scripts/package)
+    /// Print the completion script for SHELL (bash, zsh, fish) and exit (for scripts/package)
     #[arg(long = "print-completions", value_name = "SHELL", hide = true)]
     pub print_completions: Option<Shell>,
 }
@@ -178,7 +186,26 @@ fn see_also(spec: &ConnectorSpec) -> String {
 /// The completion script of a binary for `shell`.
 pub fn completions(spec: &ConnectorSpec, mut command: clap::Command, shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, spec.binary, &mut out);
+    match shell {
+        Shell::Bash => clap_complete::generate(
+            clap_complete::shells::Bash,
+            &mut command,
+            spec.binary,
+            &mut out,
+        ),
+        Shell::Zsh => clap_complete::generate(
+            clap_complete::shells::Zsh,
+            &mut command,
+            spec.binary,
+            &mut out,
+        ),
+        Shell::Fish => clap_complete::generate(
+            clap_complete::shells::Fish,
+            &mut command,
+            spec.binary,
+            &mut out,
+        ),
+    }
     out
 }
 
