@@ -394,6 +394,62 @@ fn exposure(report: &str) -> f64 {
         .unwrap_or_else(|| panic!("no figure in {line:?}"))
 }
 
+/// The service user exists; /etc/tq_labs, /var/log/tq_labs and the service directories have
+/// their owners and modes.
+fn assert_user_and_dirs(machine: &Root, expected: &[&Package], env: &[(String, String)]) {
+    let stat = machine.sh_ok(
+        "stat",
+        "id -un tq-connectors; stat -c '%n %U:%G %a' /etc/tq_labs /var/log/tq_labs /etc/tq_labs/*",
+        env,
+    );
+    assert!(stat.starts_with("tq-connectors\n"), "{stat}");
+    assert!(
+        stat.contains("/etc/tq_labs root:tq-connectors 750\n"),
+        "{stat}"
+    );
+    assert!(
+        stat.contains("/var/log/tq_labs root:tq-connectors 750\n"),
+        "{stat}"
+    );
+    for p in expected {
+        if let Some(d) = p.service_dir {
+            assert!(
+                stat.contains(&format!("{d} tq-connectors:tq-connectors 700\n")),
+                "{stat}"
+            );
+        }
+    }
+}
+
+/// The original name runs the installed binary (`--version`) and `man` finds its page.
+fn assert_installed(machine: &Root, p: &Package, env: &[(String, String)]) {
+    let cmd = p.command();
+    let v = machine.sh_ok(
+        "--version",
+        &format!(
+            "readlink -f \"$(command -v {cmd})\"; {cmd} --version; man -P cat {cmd} 2>/dev/null | head -n 12"
+        ),
+        env,
+    );
+    let mut lines = v.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("/usr/bin/{}", p.name).as_str()),
+        "{v}"
+    );
+    assert_eq!(
+        lines.next(),
+        Some(format!("{} {}", p.name, p.version()).as_str()),
+        "{v}"
+    );
+    let words: Vec<&str> = v.split_whitespace().collect();
+    assert!(
+        words.windows(3).any(|w| w == ["NAME", p.name, "-"]),
+        "man {cmd}: no NAME section naming {}:\n{v}",
+        p.name
+    );
+}
+
 #[test]
 fn packages_build_install_run_and_remove_cleanly() {
     let started = Instant::now();
@@ -573,55 +629,12 @@ fn packages_build_install_run_and_remove_cleanly() {
     eprintln!("dpkg -i: {:.1} s", t.elapsed().as_secs_f64());
 
     // the user, the directories and their modes
-    let stat = machine.sh_ok(
-        "stat",
-        "id -un tq-connectors; stat -c '%n %U:%G %a' /etc/tq_labs /var/log/tq_labs /etc/tq_labs/*",
-        &env,
-    );
-    assert!(stat.starts_with("tq-connectors\n"), "{stat}");
-    assert!(
-        stat.contains("/etc/tq_labs root:tq-connectors 750\n"),
-        "{stat}"
-    );
-    assert!(
-        stat.contains("/var/log/tq_labs root:tq-connectors 750\n"),
-        "{stat}"
-    );
-    for p in &expected {
-        if let Some(d) = p.service_dir {
-            assert!(
-                stat.contains(&format!("{d} tq-connectors:tq-connectors 700\n")),
-                "{stat}"
-            );
-        }
-    }
+    assert_user_and_dirs(&machine, &expected, &env);
 
     // each installed binary, by its original name: --version, man page, first run, --check
     for p in &expected {
         let cmd = p.command();
-        let v = machine.sh_ok(
-            "--version",
-            &format!("readlink -f \"$(command -v {cmd})\"; {cmd} --version; man -P cat {cmd} 2>/dev/null | head -n 12"),
-            &env,
-        );
-        let mut lines = v.lines();
-        assert_eq!(
-            lines.next(),
-            Some(format!("/usr/bin/{}", p.name).as_str()),
-            "{v}"
-        );
-        assert_eq!(
-            lines.next(),
-            Some(format!("{} {version}", p.name).as_str()),
-            "{v}"
-        );
-        let words: Vec<&str> = v.split_whitespace().collect();
-        assert!(
-            words.windows(3).any(|w| w == ["NAME", p.name, "-"]),
-            "man {cmd}: no NAME section naming {}:\n{v}",
-            p.name
-        );
-
+        assert_installed(&machine, p, &env);
         let o = machine.sh(&configure_and_check(p), &env);
         let out = out_text(&o);
         eprintln!(
@@ -733,24 +746,10 @@ fn packages_build_install_run_and_remove_cleanly() {
         &format!("rpm -i --nodeps {}", rpms.join(" ")),
         &env,
     );
+    assert_user_and_dirs(&machine, &expected, &env);
     for p in &expected {
-        let cmd = p.command();
-        let v = machine.sh_ok(
-            "rpm: --version",
-            &format!("readlink -f \"$(command -v {cmd})\"; {cmd} --version"),
-            &env,
-        );
-        assert_eq!(v, format!("/usr/bin/{}\n{} {version}\n", p.name, p.name));
+        assert_installed(&machine, p, &env);
     }
-    let stat = machine.sh_ok(
-        "rpm: stat",
-        "stat -c '%n %U:%G %a' /etc/tq_labs /var/log/tq_labs /etc/tq_labs/*",
-        &env,
-    );
-    assert!(
-        stat.contains("/etc/tq_labs root:tq-connectors 750\n"),
-        "{stat}"
-    );
     machine.sh_ok("rpm -e", &format!("rpm -e {}", names.join(" ")), &env);
     let left = machine.changes_outside(MAY_REMAIN);
     assert!(left.is_empty(), "rpm -e left: {left:#?}");
