@@ -453,6 +453,13 @@ fn assert_installed(machine: &Root, p: &Package, env: &[(String, String)]) {
 #[test]
 fn packages_build_install_run_and_remove_cleanly() {
     let started = Instant::now();
+    let uid = run_ok("id -u", Command::new("id").arg("-u"));
+    assert_eq!(
+        uid.trim(),
+        "0",
+        "the packaging test installs packages (dpkg, rpm) into an overlay of / in a private \
+         mount namespace: it needs root"
+    );
     need("unshare");
     need("rpm");
     need("dpkg");
