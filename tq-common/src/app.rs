@@ -291,8 +291,8 @@ pub trait Connector {
     fn run(ctx: &Context, flags: &Self::Flags) -> Result<()>;
 }
 
-/// A standard connector binary: parses argv ([`Cli`]), answers `--print-options-md` and
-/// `--print-spec`, builds the [`Invocation`] and [`run`]s it. Returns the exit code.
+/// A standard connector binary: parses argv ([`Cli`]), answers `--print-options-md`,
+/// `--print-spec`, `--write-man` and `--print-completions`, builds the [`Invocation`] and [`run`]s it. Returns the exit code.
 pub fn main<C, I>(argv: I) -> i32
 where
     C: Connector,
@@ -349,6 +349,9 @@ where
     if base.print_spec {
         println!("{}", spec.spec_line());
         return 0;
+    }
+    if let Some(code) = base.print_generated(&spec, || Cli::<C::Flags>::command_for(&spec)) {
+        return code;
     }
     match cli.flags.invocation(&spec, &cli.common) {
         Ok(inv) => run_with::<C>(&spec, inv, &cli.flags),
