@@ -40,8 +40,11 @@ cargo_tool() {
     case $have in
         *" $2"*) return 0 ;;
     esac
-    log "cargo install --locked $1@$2 into $tools (a few minutes, once)"
-    cargo install --locked --quiet --root "$tools" "$1@$2" || fail "cargo install $1@$2"
+    log "cargo install --locked --debug $1@$2 into $tools (a minute or two, once)"
+    # --debug: the tools only copy and compress a few MiB (the compressors are C, built
+    # optimised either way); an optimised build of cargo-generate-rpm took 4-6 minutes of
+    # CI time here, a debug build 1.5.
+    cargo install --locked --debug --quiet --root "$tools" "$1@$2" || fail "cargo install $1@$2"
 }
 cargo_tool cargo-deb "$deb_version" cargo-deb
 cargo_tool cargo-generate-rpm "$rpm_version" cargo-generate-rpm

@@ -334,6 +334,7 @@ fn first_run_env(sim: &Sim) -> Vec<(String, String)> {
         ("TQ_CONNECTOR_WATCHLIST_USERS", sim.get("username")),
         ("TQ_CONNECTOR_SMTP_HOST", "127.0.0.1".into()),
         ("TQ_CONNECTOR_PORT", "9".into()),
+        ("TQ_CONNECTOR_SKIP_LOGIN", "true".into()),
         // tq-rt-sync (no RT here: its --check line fails, allowed)
         ("TQ_CONNECTOR_RT_HOST", format!("http://{closed}")),
     ]
