@@ -639,7 +639,7 @@ fn values_in(store: &Store, coll: &str, criteria: &Value) -> Option<BTreeSet<u64
             Value::Number(n) => n.to_string(),
             _ => return None,
         };
-        ids.extend(store.indicators_valued(&text)?);
+        ids.extend(store.indicators_valued(&text));
     }
     Some(ids)
 }

@@ -66,22 +66,6 @@ pub fn collection(name: &str) -> Option<&'static CollectionDef> {
 /// few strings; sharing them keeps the store from allocating each one again per row.
 pub type Shared = Arc<str>;
 
-/// The key of [`Store::indicators_valued`]'s number index for every NaN.
-const NAN_KEY: u64 = u64::MAX;
-
-/// The number a value reads as (the query language's `compare`), as an index key: equal
-/// numbers give equal keys (0 and -0 alike; every NaN is [`NAN_KEY`]). `None` for text.
-fn numeric_key(value: &str) -> Option<u64> {
-    let n = value.trim().parse::<f64>().ok()?;
-    Some(if n.is_nan() {
-        NAN_KEY
-    } else if n == 0.0 {
-        0
-    } else {
-        n.to_bits()
-    })
-}
-
 /// A source attached to an object or an attribute (the pivot row).
 #[derive(Clone, Debug)]
 pub struct SourceRef {
@@ -301,10 +285,6 @@ pub struct Store {
     indicator_keys: HashMap<u64, HashMap<Shared, u64>>,
     /// The key each indicator is indexed under (value shared with `indicator_keys`).
     indicator_key_of: HashMap<u64, (Shared, u64)>,
-    /// Indicators whose value reads as a number, by that number ([`numeric_key`]): the
-    /// query language compares such values numerically, so a lookup by value must find
-    /// them too ([`Store::indicators_valued`]).
-    indicator_numbers: HashMap<u64, Vec<u64>>,
     /// The last timestamp handed out by [`Store::shared_stamp`].
     stamp: Shared,
 }
@@ -324,7 +304,6 @@ impl Store {
             uploads: HashMap::new(),
             indicator_keys: HashMap::new(),
             indicator_key_of: HashMap::new(),
-            indicator_numbers: HashMap::new(),
             stamp: Arc::from(""),
             other_users: Vec::new(),
             imports: BTreeMap::new(),
@@ -418,7 +397,6 @@ impl Store {
                     by_value.remove(&*value);
                 }
             }
-            self.unindex_number(&value, id);
         }
         let key = self
             .get("indicators", id)
@@ -428,42 +406,17 @@ impl Store {
                 .entry(type_id)
                 .or_default()
                 .insert(value.clone(), id);
-            if let Some(n) = numeric_key(&value) {
-                self.indicator_numbers.entry(n).or_default().push(id);
-            }
             self.indicator_key_of.insert(id, (value, type_id));
         }
     }
 
-    fn unindex_number(&mut self, value: &str, id: u64) {
-        if let Some(n) = numeric_key(value) {
-            if let Some(ids) = self.indicator_numbers.get_mut(&n) {
-                ids.retain(|i| *i != id);
-                if ids.is_empty() {
-                    self.indicator_numbers.remove(&n);
-                }
-            }
-        }
-    }
-
-    /// The ids of the indicators (any type) whose value equals `value` as the query
-    /// language compares it: the same text, or the same number when both read as numbers.
-    /// `None` when `value` is a number the index cannot answer for (NaN).
-    pub fn indicators_valued(&self, value: &str) -> Option<Vec<u64>> {
-        let mut ids: Vec<u64> = self
-            .indicator_keys
+    /// The ids of the indicators (any type) whose value is `value` (values compare as text,
+    /// [`super::query::TEXT_FIELDS`]).
+    pub fn indicators_valued(&self, value: &str) -> Vec<u64> {
+        self.indicator_keys
             .values()
             .filter_map(|by_value| by_value.get(value).copied())
-            .collect();
-        if let Some(n) = numeric_key(value) {
-            if n == NAN_KEY {
-                return None;
-            }
-            ids.extend(self.indicator_numbers.get(&n).into_iter().flatten());
-            // A stored "NaN" compares equal to every number.
-            ids.extend(self.indicator_numbers.get(&NAN_KEY).into_iter().flatten());
-        }
-        Some(ids)
+            .collect()
     }
 
     /// Removes an object and its links.
@@ -480,7 +433,6 @@ impl Store {
                     if let Some(by_value) = self.indicator_keys.get_mut(&type_id) {
                         by_value.remove(&*value);
                     }
-                    self.unindex_number(&value, id);
                 }
             }
         }
