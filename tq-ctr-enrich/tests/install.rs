@@ -24,6 +24,7 @@ fn text(o: &Output) -> String {
 fn install(dest: &Path, args: &[&str]) -> Output {
     let from = Path::new(BIN).parent().expect("target dir");
     Command::new(repo_root().join("scripts/install"))
+        .args(["--only", "tq-ctr-enrich"])
         .args(args)
         .arg("/usr")
         .env("DESTDIR", dest)
@@ -69,7 +70,7 @@ fn the_guides_virtualenv_script_is_reported_then_replaced_on_request() {
     // A path that is not an original is refused before anything is written.
     let out = install(dest.path(), &["--replace", "/usr/bin/python3"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("not an original connector executable"));
+    assert!(text(&out).contains("not the original executable of a connector"));
 }
 
 /// The guide's first run and cron line (`.../bin/tq-conn-ctr-enrichment -v 3 -ll

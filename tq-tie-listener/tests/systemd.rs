@@ -53,6 +53,7 @@ fn tool(name: &str) -> Command {
 fn install(dest: &Path, args: &[&str]) -> Output {
     let from = Path::new(BIN).parent().expect("target dir");
     Command::new(repo_root().join("scripts/install"))
+        .args(["--only", "tq-tie-listener"])
         .args(args)
         .arg("/usr")
         .env("DESTDIR", dest)
