@@ -7,30 +7,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tq_testkit::rigs::{repo_root, TempDir};
+use tq_testkit::contract::text;
+use tq_testkit::rigs::{scripts_install, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-ctr-enrich");
 const VENV_SCRIPT: &str = "/etc/tq_labs/ctr-enrichment-env/bin/tq-conn-ctr-enrichment";
 const PIP: &str = "#!/etc/tq_labs/ctr-enrichment-env/bin/python2.7\n# -*- coding: utf-8 -*-\nimport sys\nfrom tq_conn_ctr_enrichment.main import main\nsys.exit(main())\n";
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn install(dest: &Path, args: &[&str]) -> Output {
-    let from = Path::new(BIN).parent().expect("target dir");
-    Command::new(repo_root().join("scripts/install"))
-        .args(["--only", "tq-ctr-enrich"])
-        .args(args)
-        .arg("/usr")
-        .env("DESTDIR", dest)
-        .env("TQ_INSTALL_FROM", from)
-        .output()
-        .expect("run scripts/install")
+    scripts_install(dest, BIN, args)
 }
 
 #[test]

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tq_testkit::rigs::{repo_root, TempDir};
+use tq_testkit::contract::text;
+use tq_testkit::rigs::{scripts_install, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-tie-listener");
 
@@ -28,14 +29,6 @@ RestartSec=60
 WantedBy=multi-user.target
 ";
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn tool(name: &str) -> Command {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {name}")])
@@ -51,15 +44,7 @@ fn tool(name: &str) -> Command {
 
 /// Runs scripts/install with the test build's binaries into `dest` (PREFIX `/usr`).
 fn install(dest: &Path, args: &[&str]) -> Output {
-    let from = Path::new(BIN).parent().expect("target dir");
-    Command::new(repo_root().join("scripts/install"))
-        .args(["--only", "tq-tie-listener"])
-        .args(args)
-        .arg("/usr")
-        .env("DESTDIR", dest)
-        .env("TQ_INSTALL_FROM", from)
-        .output()
-        .expect("run scripts/install")
+    scripts_install(dest, BIN, args)
 }
 
 fn units(dest: &Path) -> PathBuf {
