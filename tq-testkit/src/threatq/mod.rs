@@ -536,6 +536,11 @@ impl FakeThreatQ {
         self.st().auth.issued.clone()
     }
 
+    /// Every refresh token issued so far.
+    pub fn refresh_tokens(&self) -> Vec<String> {
+        self.st().auth.issued_refresh.clone()
+    }
+
     // ---- behaviour knobs ----
 
     /// Server cap on `limit`.
