@@ -12,6 +12,7 @@
 
 pub mod dxl;
 pub mod mosquitto;
+pub mod rt;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

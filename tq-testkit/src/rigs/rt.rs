@@ -1,0 +1,599 @@
+//! A real Request Tracker for tests (research/rt.md): Debian's `request-tracker5` with SQLite,
+//! `rt-server` (Plack/Starlet) on a random loopback port, the tq-rt-sync Perl extension loaded
+//! from the working tree through `$LocalPluginPath`, and a fixture: the queues
+//! [`QUEUE_INCIDENTS`] and [`QUEUE_REPORTS`] (synced) and `General` (not synced), the fifteen
+//! custom fields the sync maps, and the users [`ROOT`] (super user), [`ALICE`] (a normal
+//! privileged user), [`AUDITOR`] (may open the Admin menu, not a super user) and
+//! [`SYNC_USER`] (`RT_User_For_ThreatQ`).
+//!
+//! Each instance has its own temp dir (site config, SQLite database, Mason cache, sessions,
+//! log), is isolated from `/etc/request-tracker5` (`RT_SITE_CONFIG_DIR`), and is stopped on
+//! drop. The database is copied from a template made once per RT version, fixture and
+//! extension `etc/initialdata` (`rt-setup-database` costs about 4 s; the copy costs
+//! nothing), kept under the system temp dir. Start one RT per test binary and give every
+//! test its own tickets.
+//!
+//! `scripts/rigs/install` (through `scripts/rigs/rt.sh`) installs RT; a missing RT fails the
+//! test with the hint to run it.
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{free_port, missing, repo_root, TempDir};
+
+/// The server script of Debian's request-tracker5 (not in a `bin` directory).
+pub const RT_SERVER: &str = "/usr/share/request-tracker5/libexec/rt-server";
+
+/// RT's library directory (for `perl -I` and the version).
+pub const RT_LIB: &str = "/usr/share/request-tracker5/lib";
+
+/// The `rtname` of every test instance (it shows in link URIs: `fsck.com-rt://rt.test/...`).
+pub const RTNAME: &str = "rt.test";
+
+/// A user of the fixture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtUser {
+    /// Login name.
+    pub name: &'static str,
+    /// Password.
+    pub password: &'static str,
+}
+
+/// RT's super user (the Debian package's initial root password).
+pub const ROOT: RtUser = RtUser {
+    name: "root",
+    password: "password",
+};
+
+/// A privileged user with the ticket rights of every queue, no admin rights.
+pub const ALICE: RtUser = RtUser {
+    name: "alice",
+    password: "alice-pw-4821",
+};
+
+/// A privileged user who may open the Admin menu (`ShowConfigTab`) but is no super user.
+pub const AUDITOR: RtUser = RtUser {
+    name: "auditor",
+    password: "auditor-pw-5510",
+};
+
+/// The user tq-rt-sync works as (`RT_User_For_ThreatQ`); ticket rights of every queue.
+pub const SYNC_USER: RtUser = RtUser {
+    name: "threatq",
+    password: "tq-rt-pw-7731",
+};
+
+/// A synced queue.
+pub const QUEUE_INCIDENTS: &str = "Incidents";
+/// A synced queue whose name holds a space.
+pub const QUEUE_REPORTS: &str = "Incident Reports";
+/// RT's default queue; not in `RT_Queues_For_ThreatQ` of the tests.
+pub const QUEUE_GENERAL: &str = "General";
+
+/// The mapped custom fields that hold several values (the guide's "Supported Custom Fields").
+pub const MULTI_VALUE_CFS: &[&str] = &[
+    "IP",
+    "FileNames",
+    "HASH",
+    "Domains",
+    "Sender",
+    "URL",
+    "Threat Actors",
+    "Tags",
+    "Systems Re-Imaged",
+    "Threat TTP",
+];
+
+/// The mapped custom fields that hold one value.
+pub const SINGLE_VALUE_CFS: &[&str] = &[
+    "Threat Campaign",
+    "External Ticket Number",
+    "Description",
+    "Resolution",
+    "Classification",
+];
+
+/// The fixture: queues, users, rights and the operator's custom fields, applied to the three
+/// queues (the extension's own three fields are global).
+fn fixture() -> String {
+    let q = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("'{}'", n.replace('\'', "\\'")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut f = String::new();
+    let _ = writeln!(f, "# tq-testkit RT fixture (rigs/rt.rs)");
+    let _ = writeln!(
+        f,
+        "our @Queues = (\n  {{ Name => '{QUEUE_INCIDENTS}', Description => 'synced with ThreatQ' }},\n  {{ Name => '{QUEUE_REPORTS}', Description => 'synced with ThreatQ; a name with a space' }},\n);"
+    );
+    let _ = writeln!(f, "our @Users = (");
+    for (u, real) in [
+        (ALICE, "Alice Analyst"),
+        (AUDITOR, "Audrey Auditor"),
+        (SYNC_USER, "ThreatQ Sync"),
+    ] {
+        let _ = writeln!(
+            f,
+            "  {{ Name => '{}', Password => '{}', EmailAddress => '{}@rt.test', RealName => '{real}', Privileged => 1 }},",
+            u.name, u.password, u.name
+        );
+    }
+    let _ = writeln!(f, ");");
+    let _ = writeln!(
+        f,
+        "my @queues = ('{QUEUE_GENERAL}', '{QUEUE_INCIDENTS}', '{QUEUE_REPORTS}');"
+    );
+    let _ = writeln!(f, "our @CustomFields = (");
+    let _ = writeln!(
+        f,
+        "  (map {{ {{ Name => $_, Type => 'FreeformMultiple', LookupType => 'RT::Queue-RT::Ticket', ApplyTo => [@queues], Description => \"$_ (mapped by the ThreatQ sync)\" }} }} ({})),",
+        q(MULTI_VALUE_CFS)
+    );
+    let _ = writeln!(
+        f,
+        "  (map {{ {{ Name => $_, Type => 'FreeformSingle', LookupType => 'RT::Queue-RT::Ticket', ApplyTo => [@queues], Description => \"$_ (mapped by the ThreatQ sync)\" }} }} ({})),",
+        q(SINGLE_VALUE_CFS)
+    );
+    let _ = writeln!(f, ");");
+    let _ = writeln!(
+        f,
+        "our @ACL = (\n  (map {{ {{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_ }} }}\n    qw(SeeQueue ShowTicket CreateTicket ModifyTicket CommentOnTicket ReplyToTicket ShowTicketComments\n       SeeCustomField ModifyCustomField SetInitialCustomField OwnTicket)),\n  {{ UserId => '{}', Right => 'ShowConfigTab' }},\n);",
+        AUDITOR.name
+    );
+    let _ = writeln!(f, "1;");
+    f
+}
+
+/// How to start an instance.
+#[derive(Debug, Clone)]
+pub struct RtOptions {
+    /// Load `RT::Extension::ThreatQ` (from `plugin_root`, or the working tree).
+    pub load_extension: bool,
+    /// Insert the extension's `etc/initialdata` into the database (what `make initdb` does).
+    pub extension_initdata: bool,
+    /// `$RT::LocalPluginPath`; `None`: a dir in the instance with a symlink
+    /// `RT-Extension-ThreatQ` to `tq-rt-sync/rt-extension` of the working tree.
+    pub plugin_root: Option<PathBuf>,
+    /// Perl lines appended to `RT_SiteConfig.pm` (the extension's `Set(...)` settings).
+    pub site_config: String,
+    /// Starlet worker processes (at least 2 when a page waits for a program that calls the
+    /// REST API back).
+    pub workers: u32,
+}
+
+impl Default for RtOptions {
+    fn default() -> Self {
+        RtOptions {
+            load_extension: true,
+            extension_initdata: true,
+            plugin_root: None,
+            site_config: String::new(),
+            workers: 3,
+        }
+    }
+}
+
+/// A running RT (stopped on drop).
+pub struct Rt {
+    dir: TempDir,
+    port: u16,
+    child: Option<Child>,
+    started_in: Duration,
+}
+
+/// The working tree's extension directory (`tq-rt-sync/rt-extension`).
+pub fn extension_dir() -> PathBuf {
+    repo_root().join("tq-rt-sync").join("rt-extension")
+}
+
+/// `rt-setup-database` (Debian: an alternatives link; the versioned name as fallback).
+pub fn rt_setup_database() -> PathBuf {
+    [
+        "/usr/sbin/rt-setup-database",
+        "/usr/sbin/rt-setup-database-5",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    .unwrap_or_else(|| missing("request-tracker5 (rt-setup-database)"))
+}
+
+/// True when request-tracker5 is installed.
+pub fn installed() -> bool {
+    Path::new(RT_SERVER).exists()
+}
+
+/// RT's version string (`5.0.3+dfsg-3~deb12u7`), from `RT/Generated.pm`.
+pub fn rt_version() -> String {
+    let g = std::fs::read_to_string(Path::new(RT_LIB).join("RT/Generated.pm"))
+        .unwrap_or_else(|_| missing("request-tracker5"));
+    g.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("our $VERSION = '")
+                .and_then(|r| r.split('\'').next())
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build (names the template database).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.iter().chain(b"\x00") {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The site config shared by the template builder and the instances.
+fn base_site_config(dir: &Path, port: u16, plugin_root: &Path) -> String {
+    let p = |x: &Path| x.display().to_string().replace('\'', "\\'");
+    let mut c = String::new();
+    let _ = writeln!(c, "# tq-testkit RT instance (rigs/rt.rs)");
+    let _ = writeln!(c, "Set($rtname, '{RTNAME}');");
+    let _ = writeln!(c, "Set($Organization, '{RTNAME}');");
+    let _ = writeln!(c, "Set($CorrespondAddress, 'rt@{RTNAME}');");
+    let _ = writeln!(c, "Set($CommentAddress, 'rt-comment@{RTNAME}');");
+    let _ = writeln!(c, "Set($WebDomain, '127.0.0.1');");
+    let _ = writeln!(c, "Set($WebPort, {port});");
+    let _ = writeln!(c, "Set($WebPath, '');");
+    let _ = writeln!(c, "Set($WebBaseURL, 'http://127.0.0.1:{port}');");
+    let _ = writeln!(c, "Set($DatabaseType, 'SQLite');");
+    let _ = writeln!(
+        c,
+        "Set($DatabaseName, '{}');",
+        p(&dir.join("var").join("rt.db"))
+    );
+    // Outgoing mail is recorded in $VarPath/*.mbox: no MTA, no SystemError transactions.
+    let _ = writeln!(c, "Set($MailCommand, 'mbox');");
+    let _ = writeln!(c, "Set($LogToSTDERR, 'debug');");
+    let _ = writeln!(c, "Set($LogToSyslog, undef);");
+    let _ = writeln!(c, "Set($LogToFile, undef);");
+    let _ = writeln!(c, "Set($Timezone, 'UTC');");
+    let _ = writeln!(c, "$RT::VarPath = '{}';", p(&dir.join("var")));
+    let _ = writeln!(c, "$RT::MasonDataDir = '{}';", p(&dir.join("mason")));
+    let _ = writeln!(c, "$RT::MasonSessionDir = '{}';", p(&dir.join("sessions")));
+    let _ = writeln!(c, "$RT::LocalPluginPath = '{}';", p(plugin_root));
+    c
+}
+
+fn run_setup(dir: &Path, args: &[&str]) {
+    let out = Command::new(rt_setup_database())
+        .args(args)
+        .env("RT_SITE_CONFIG", dir.join("RT_SiteConfig.pm"))
+        .env("RT_SITE_CONFIG_DIR", dir.join("confd"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rt-setup-database");
+    assert!(
+        out.status.success(),
+        "rt-setup-database {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes (once) and returns the template database for these options.
+fn template_db(opts: &RtOptions) -> PathBuf {
+    if !installed() {
+        missing("request-tracker5 (Debian package, with rt5-db-sqlite and rt5-standalone)");
+    }
+    let fixture = fixture();
+    let initdata = if opts.extension_initdata {
+        std::fs::read(extension_dir().join("etc").join("initialdata"))
+            .expect("read tq-rt-sync/rt-extension/etc/initialdata")
+    } else {
+        Vec::new()
+    };
+    let key = fnv1a(&[
+        rt_version().as_bytes(),
+        fixture.as_bytes(),
+        &initdata,
+        &[u8::from(opts.extension_initdata)],
+    ]);
+    let final_dir = std::env::temp_dir().join(format!("tq-rt-template-{key:016x}"));
+    let db = final_dir.join("rt.db");
+    if db.exists() {
+        return db;
+    }
+    let work = TempDir::new("tq-rt-template-build");
+    let d = work.path();
+    for sub in ["var", "mason", "sessions", "plugins", "confd"] {
+        std::fs::create_dir_all(d.join(sub)).expect("create template dirs");
+    }
+    std::fs::write(
+        d.join("RT_SiteConfig.pm"),
+        base_site_config(d, 80, &d.join("plugins")) + "1;\n",
+    )
+    .expect("write template site config");
+    run_setup(d, &["--action", "init", "--skip-create"]);
+    if opts.extension_initdata {
+        let f = d.join("extension-initialdata");
+        std::fs::write(&f, &initdata).expect("write initialdata copy");
+        run_setup(
+            d,
+            &[
+                "--action",
+                "insert",
+                "--skip-create",
+                "--datafile",
+                &f.display().to_string(),
+            ],
+        );
+    }
+    let f = d.join("fixture.pl");
+    std::fs::write(&f, &fixture).expect("write fixture");
+    run_setup(
+        d,
+        &[
+            "--action",
+            "insert",
+            "--skip-create",
+            "--datafile",
+            &f.display().to_string(),
+        ],
+    );
+    // Publish atomically: another test binary may be making the same template.
+    let staged = std::env::temp_dir().join(format!(
+        "tq-rt-template-{key:016x}.{}.tmp",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&staged).expect("create staged template dir");
+    std::fs::copy(d.join("var").join("rt.db"), staged.join("rt.db")).expect("copy template db");
+    if std::fs::rename(&staged, &final_dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    assert!(db.exists(), "template database {} missing", db.display());
+    db
+}
+
+impl Rt {
+    /// Starts an instance and waits until its REST API answers (panics with the server log
+    /// after 90 s).
+    pub fn start(opts: RtOptions) -> Rt {
+        let t0 = Instant::now();
+        let template = template_db(&opts);
+        let dir = TempDir::new("tq-rt");
+        let d = dir.path().to_path_buf();
+        for sub in ["var", "mason", "sessions", "plugins", "confd"] {
+            std::fs::create_dir_all(d.join(sub)).expect("create RT dirs");
+        }
+        std::fs::copy(&template, d.join("var").join("rt.db")).expect("copy template database");
+        let plugin_root = match &opts.plugin_root {
+            Some(p) => p.clone(),
+            None => {
+                let root = d.join("plugins");
+                std::os::unix::fs::symlink(extension_dir(), root.join("RT-Extension-ThreatQ"))
+                    .expect("link the extension into the plugin dir");
+                root
+            }
+        };
+        let port = free_port();
+        let mut config = base_site_config(&d, port, &plugin_root);
+        if opts.load_extension {
+            let _ = writeln!(config, "Plugin('RT::Extension::ThreatQ');");
+        }
+        config.push_str(&opts.site_config);
+        config.push_str("\n1;\n");
+        std::fs::write(d.join("RT_SiteConfig.pm"), config).expect("write RT_SiteConfig.pm");
+
+        let log = std::fs::File::create(d.join("server.log")).expect("create server.log");
+        let log2 = log.try_clone().expect("clone log handle");
+        let child = Command::new(RT_SERVER)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--max-workers", &opts.workers.max(1).to_string()])
+            .env("RT_SITE_CONFIG", d.join("RT_SiteConfig.pm"))
+            .env("RT_SITE_CONFIG_DIR", d.join("confd"))
+            .current_dir(&d)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .expect("spawn rt-server");
+        let mut rt = Rt {
+            dir,
+            port,
+            child: Some(child),
+            started_in: Duration::ZERO,
+        };
+        rt.wait_ready();
+        rt.started_in = t0.elapsed();
+        rt
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("rt-server exited at start ({status}); log:\n{}", self.log());
+                }
+            }
+            if let Some(body) = http_get(self.port, "/REST/1.0/") {
+                if body.contains("RT/") {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "RT not answering on {} after 90 s; log:\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` (RT's `$WebBaseURL`; `$WebPath` is empty).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:<port>/REST/1.0/`
+    pub fn rest_url(&self) -> String {
+        format!("{}/REST/1.0/", self.url())
+    }
+
+    /// The port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The instance's dir (`RT_SiteConfig.pm`, `var/rt.db`, `server.log`, ...).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The environment that points RT's command-line tools (`rt-setup-database`, `make
+    /// initdb`) at this instance.
+    pub fn tool_env(&self) -> Vec<(String, PathBuf)> {
+        vec![
+            (
+                "RT_SITE_CONFIG".into(),
+                self.dir.path().join("RT_SiteConfig.pm"),
+            ),
+            ("RT_SITE_CONFIG_DIR".into(), self.dir.path().join("confd")),
+        ]
+    }
+
+    /// How long [`Rt::start`] took (template copy, server start, first answer).
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// Everything the server and its scrips logged so far (RT logs at debug to stderr).
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(
+            &std::fs::read(self.dir.path().join("server.log")).unwrap_or_default(),
+        )
+        .into_owned()
+    }
+
+    /// The server's processes (the Starlet parent and its workers).
+    pub fn pids(&self) -> Vec<u32> {
+        let Some(pgid) = self.child.as_ref().map(Child::id) else {
+            return Vec::new();
+        };
+        let mut pids = Vec::new();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, r)| r.split_whitespace().collect())
+                .unwrap_or_default();
+            // fields after ")": state ppid pgrp ...
+            if fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// The memory of the server's processes: the sum of their proportional set sizes (kB).
+    pub fn pss_kb(&self) -> u64 {
+        self.pids()
+            .iter()
+            .map(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+                    .unwrap_or_default()
+                    .lines()
+                    .find(|l| l.starts_with("Pss:"))
+                    .and_then(|l| {
+                        l.split_whitespace()
+                            .nth(1)
+                            .and_then(|v| v.parse::<u64>().ok())
+                    })
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
+    /// Stops the server (TERM to its process group, KILL after 10 s).
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = format!("-{}", child.id());
+        // SIGINT would make RT chown its var dir; TERM stops Starlet and its workers.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1 (readiness probe); the body, or `None`.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_is_stable() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (published vector); each part is followed
+        // by a 0 byte, so one part "a" hashes "a\0".
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(&[b"a"]), 0x089b_e207_b544_f1e4);
+        assert_ne!(fnv1a(&[b"a", b"b"]), fnv1a(&[b"ab"]));
+    }
+
+    #[test]
+    fn fixture_names_every_mapped_field_and_user() {
+        let f = fixture();
+        for cf in MULTI_VALUE_CFS.iter().chain(SINGLE_VALUE_CFS) {
+            assert!(f.contains(&format!("'{cf}'")), "{cf} missing");
+        }
+        for u in [ALICE, AUDITOR, SYNC_USER] {
+            assert!(f.contains(&format!("Name => '{}'", u.name)));
+        }
+        assert!(f.contains("'Incident Reports'"));
+    }
+}
