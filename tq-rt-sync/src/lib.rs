@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod rt;
+
 use clap::Parser;
 use tq_common::app::{self, Connector, ConnectorSpec, Context};
 use tq_common::cli::{CommonArgs, ConnectorArgs};

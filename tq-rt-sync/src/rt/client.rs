@@ -1,0 +1,292 @@
+//! [`RtClient`]: the REST 1.0 calls tq-rt-sync makes, each mapped to a typed result or an
+//! error naming Request Tracker, the request and RT's message. RT answers `200 Ok` with a
+//! `# ...` comment for many failures ("Ticket 9 does not exist."); those become errors too,
+//! with status 404 for a missing ticket and 403 for a refused right, so a caller can tell.
+
+use tq_common::http::{encode_path_segment, Http};
+use tq_common::{Error, Result, Secret};
+
+use super::customfields::{parse_defs, CustomFieldDef};
+use super::form::{comment_text, parse_forms, Form, Keys, Reply};
+use super::history::{parse_history, HistoryEntry, Transaction};
+use super::links::{parse_links, Link, LinkType};
+use super::search::parse_ids;
+use super::ticket::{created_id, NewTicket, Ticket, TicketUpdate};
+use super::transport::{Call, Transport};
+
+/// A Request Tracker REST 1.0 client for one user.
+#[derive(Debug)]
+pub struct RtClient {
+    transport: Transport,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// RT changed the ticket.
+    Updated,
+    /// RT held every value already (it answers with nothing).
+    Unchanged,
+}
+
+impl RtClient {
+    /// A client for `user` at RT's web URL (a host, `host:port`, a host with web path, or a
+    /// URL; https unless it says http). Nothing is sent before the first call.
+    pub fn new(http: Http, web_url: &str, user: &str, password: Secret) -> Result<RtClient> {
+        Ok(RtClient {
+            transport: Transport::new(http, web_url, user, password)?,
+        })
+    }
+
+    /// `.../REST/1.0/`
+    pub fn base_url(&self) -> &str {
+        self.transport.base()
+    }
+
+    /// How many HTTP requests this client sent (logins included).
+    pub fn requests(&self) -> u64 {
+        self.transport.requests()
+    }
+
+    /// Logs in now (otherwise the first call does); checks the credentials.
+    pub fn login(&self) -> Result<()> {
+        self.transport.login()
+    }
+
+    /// Sends a call and returns its answer if RT's status is 200.
+    fn ok(&self, call: &Call) -> Result<Reply> {
+        let reply = self.transport.call(call)?;
+        match reply.status.as_ref().map(|s| s.code) {
+            Some(200) => Ok(reply),
+            _ => Err(self.transport.status_error(call, &reply)),
+        }
+    }
+
+    /// An error for RT's refusal comment, with 404 for a missing object and 403 for a right.
+    fn refusal(&self, call: &Call, comments: &str) -> Error {
+        let status = if comments.contains("does not exist") {
+            Some(404)
+        } else if comments.contains("not allowed") || comments.contains("ermission") {
+            Some(403)
+        } else {
+            None
+        };
+        self.transport.refused(call, comments, status)
+    }
+
+    /// The one form of a read; a form with only comments is RT's refusal.
+    fn read_form(&self, call: &Call) -> Result<Form> {
+        let reply = self.ok(call)?;
+        let form = parse_forms(&reply.body, Keys::Any)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if form.fields.is_empty() {
+            let why = form.comment_text();
+            return Err(self.refusal(
+                call,
+                if why.is_empty() {
+                    "RT answered with an empty form"
+                } else {
+                    &why
+                },
+            ));
+        }
+        Ok(form)
+    }
+
+    /// A ticket with every field (custom fields of its queue included).
+    pub fn ticket(&self, id: u64) -> Result<Ticket> {
+        self.ticket_call(Call::get(format!("ticket/{id}/show")))
+    }
+
+    /// A ticket with only the fields named (`Status`, `CF.{ThreatQ Link}`, ...).
+    pub fn ticket_fields(&self, id: u64, fields: &[&str]) -> Result<Ticket> {
+        self.ticket_call(Call::get(format!("ticket/{id}/show")).field("fields", fields.join(",")))
+    }
+
+    fn ticket_call(&self, call: Call) -> Result<Ticket> {
+        let form = self.read_form(&call)?;
+        Ticket::from_form(form).ok_or_else(|| {
+            self.transport
+                .refused(&call, "the answer holds no id: ticket/<n>", None)
+        })
+    }
+
+    /// Creates a ticket; returns its id.
+    pub fn create_ticket(&self, ticket: &NewTicket) -> Result<u64> {
+        let content = ticket
+            .content()
+            .map_err(|e| Error::runtime(e.to_string()))?;
+        let call = Call::post("ticket/new", false).field("content", content);
+        let reply = self.transport.call(&call)?;
+        let comments = comment_lines(&reply.body);
+        match (reply.status.as_ref().map(|s| s.code), created_id(&comments)) {
+            (Some(200), Some(id)) => Ok(id),
+            (Some(200), None) => Err(self.refusal(&call, &comment_text_of(&comments))),
+            _ => Err(self.transport.status_error(&call, &reply)),
+        }
+    }
+
+    /// Changes a ticket (see [`TicketUpdate`]). Every value reaches RT as the value of its
+    /// own field, whatever lines it holds.
+    pub fn edit_ticket(&self, id: u64, update: &TicketUpdate) -> Result<Edited> {
+        let content = update
+            .content(id)
+            .map_err(|e| Error::runtime(e.to_string()))?;
+        let call = Call::post(format!("ticket/{id}/edit"), true).field("content", content);
+        let reply = self.transport.call(&call)?;
+        let Some(status) = reply.status.as_ref() else {
+            return Ok(Edited::Unchanged);
+        };
+        if status.code != 200 {
+            return Err(self.transport.status_error(&call, &reply));
+        }
+        let comments = comment_lines(&reply.body);
+        if comments.contains(&format!("# Ticket {id} updated.")) {
+            Ok(Edited::Updated)
+        } else if comments.trim().is_empty() {
+            Ok(Edited::Unchanged)
+        } else {
+            Err(self.refusal(&call, &comment_text_of(&comments)))
+        }
+    }
+
+    /// Adds a comment (not sent to requestors).
+    pub fn comment(&self, id: u64, text: &str) -> Result<()> {
+        self.message(id, "comment", text, "Comments added")
+    }
+
+    /// Adds a correspondence (a reply, sent to requestors).
+    pub fn correspond(&self, id: u64, text: &str) -> Result<()> {
+        self.message(id, "correspond", text, "Correspondence added")
+    }
+
+    fn message(&self, id: u64, action: &str, text: &str, done: &str) -> Result<()> {
+        let content = super::form::compose_form(&[
+            ("id", id.to_string().as_str()),
+            ("Action", action),
+            ("Text", text),
+        ])
+        .map_err(|e| Error::runtime(e.to_string()))?;
+        let call = Call::post(format!("ticket/{id}/comment"), false).field("content", content);
+        let reply = self.transport.call(&call)?;
+        let comments = comment_lines(&reply.body);
+        match reply.status.as_ref().map(|s| s.code) {
+            Some(200) if comments.contains(done) => Ok(()),
+            Some(200) => Err(self.refusal(&call, &comment_text_of(&comments))),
+            _ if !comments.is_empty() => Err(self.refusal(&call, &comment_text_of(&comments))),
+            _ => Err(self.transport.status_error(&call, &reply)),
+        }
+    }
+
+    /// The ticket's links, in both directions.
+    pub fn links(&self, id: u64) -> Result<Vec<Link>> {
+        let call = Call::get(format!("ticket/{id}/links/show"));
+        let reply = self.ok(&call)?;
+        let form = parse_forms(&reply.body, Keys::Any)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if form.get("id").is_none() {
+            return Err(self.refusal(&call, &form.comment_text()));
+        }
+        Ok(parse_links(&form))
+    }
+
+    /// Links ticket `id` to `to` (a ticket id or a URI). An existing link is not an error.
+    pub fn add_link(&self, id: u64, kind: LinkType, to: &str) -> Result<()> {
+        let call = Call::post("ticket/link", true)
+            .field("id", id.to_string())
+            .field("rel", kind.rel())
+            .field("to", to);
+        let reply = self.ok(&call)?;
+        if reply.body.contains("Created link") {
+            Ok(())
+        } else {
+            Err(self.refusal(&call, reply.body.trim()))
+        }
+    }
+
+    /// The short history: transaction ids and descriptions, oldest first.
+    pub fn history(&self, id: u64) -> Result<Vec<HistoryEntry>> {
+        let call = Call::get(format!("ticket/{id}/history"));
+        let reply = self.ok(&call)?;
+        let form = parse_forms(&reply.body, Keys::Any)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if form.fields.is_empty() && form.comment_text().contains("does not exist") {
+            return Err(self.refusal(&call, &form.comment_text()));
+        }
+        Ok(parse_history(&form))
+    }
+
+    /// Every transaction in full, oldest first.
+    pub fn transactions(&self, id: u64) -> Result<Vec<Transaction>> {
+        let call = Call::get(format!("ticket/{id}/history")).field("format", "l");
+        let reply = self.ok(&call)?;
+        let forms = parse_forms(&reply.body, Keys::Any);
+        if forms.iter().all(|f| f.fields.is_empty()) {
+            let why: Vec<String> = forms.iter().map(Form::comment_text).collect();
+            let why = why.join("; ");
+            if why.contains("does not exist") {
+                return Err(self.refusal(&call, &why));
+            }
+        }
+        Ok(forms.iter().filter_map(Transaction::from_form).collect())
+    }
+
+    /// One transaction of a ticket in full.
+    pub fn transaction(&self, id: u64, txn: u64) -> Result<Transaction> {
+        let call = Call::get(format!("ticket/{id}/history/id/{txn}"));
+        let form = self.read_form(&call)?;
+        Transaction::from_form(&form).ok_or_else(|| {
+            self.transport
+                .refused(&call, "the answer holds no transaction id", None)
+        })
+    }
+
+    /// The ids of the tickets a TicketSQL query finds, in `orderby` order (`id`, `-LastUpdated`).
+    pub fn search(&self, query: &str, orderby: &str) -> Result<Vec<u64>> {
+        // POST: a query listing many ids would not fit in a URL.
+        let call = Call::post("search/ticket", true)
+            .field("query", query)
+            .field("orderby", orderby)
+            .field("format", "i");
+        let reply = self.ok(&call)?;
+        Ok(parse_ids(&reply.body))
+    }
+
+    /// The ticket custom fields of a queue (by name or id), with their single/multi kind.
+    pub fn queue_custom_fields(&self, queue: &str) -> Result<Vec<CustomFieldDef>> {
+        let call = Call::get(format!(
+            "queue/{}/ticketcustomfields",
+            encode_path_segment(queue)
+        ))
+        .field("format", "l");
+        let reply = self.ok(&call)?;
+        if reply.body.lines().all(|l| !l.starts_with("id:")) {
+            return Err(self.refusal(&call, &comment_text_of(&comment_lines(&reply.body))));
+        }
+        Ok(parse_defs(&reply.body))
+    }
+}
+
+/// The `#` lines of a body, one per line.
+fn comment_lines(body: &str) -> String {
+    body.lines()
+        .filter(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn comment_text_of(comments: &str) -> String {
+    let lines: Vec<String> = comments.lines().map(str::to_string).collect();
+    let t = comment_text(&lines);
+    if t.is_empty() {
+        "RT answered without saying what it did".to_string()
+    } else {
+        t
+    }
+}
