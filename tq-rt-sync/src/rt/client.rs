@@ -20,12 +20,14 @@ pub struct RtClient {
     transport: Transport,
 }
 
-/// What an edit did.
+/// What RT said of an edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edited {
-    /// RT changed the ticket.
+    /// RT applied the edit ("Ticket N updated."). RT says so for any edit that names a
+    /// custom field, even when the field held that value already: compare before writing.
     Updated,
-    /// RT held every value already (it answers with nothing).
+    /// RT answered with nothing: every field named held its value already (only core
+    /// fields, such as `Status`, are compared by RT).
     Unchanged,
 }
 
@@ -64,7 +66,7 @@ impl RtClient {
 
     /// An error for RT's refusal comment, with 404 for a missing object and 403 for a right.
     fn refusal(&self, call: &Call, comments: &str) -> Error {
-        let status = if comments.contains("does not exist") {
+        let status = if comments.contains("does not exist") || comments.contains("No queue named") {
             Some(404)
         } else if comments.contains("not allowed") || comments.contains("ermission") {
             Some(403)
@@ -132,7 +134,7 @@ impl RtClient {
     /// own field, whatever lines it holds.
     pub fn edit_ticket(&self, id: u64, update: &TicketUpdate) -> Result<Edited> {
         let content = update
-            .content(id)
+            .content()
             .map_err(|e| Error::runtime(e.to_string()))?;
         let call = Call::post(format!("ticket/{id}/edit"), true).field("content", content);
         let reply = self.transport.call(&call)?;
@@ -266,7 +268,16 @@ impl RtClient {
         ))
         .field("format", "l");
         let reply = self.ok(&call)?;
-        if reply.body.lines().all(|l| !l.starts_with("id:")) {
+        // A missing queue comes back as a comment above `id: queue/<name>/...`.
+        let form = parse_forms(&reply.body, Keys::Any)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let numeric_id = form
+            .get("id")
+            .and_then(|i| i.trim().strip_prefix("queue/"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if !numeric_id {
             return Err(self.refusal(&call, &comment_text_of(&comment_lines(&reply.body))));
         }
         Ok(parse_defs(&reply.body))

@@ -130,11 +130,10 @@ impl TicketUpdate {
         self.fields.is_empty()
     }
 
-    /// The form: `id: <id>` then the fields, every value safe (see [`compose_form`]).
-    pub fn content(&self, id: u64) -> Result<String, BadField> {
-        let mut all = vec![("id".to_string(), id.to_string())];
-        all.extend(self.fields.iter().cloned());
-        compose_form(&all)
+    /// The form for `ticket/<id>/edit`: the fields, every value safe (see [`compose_form`]).
+    /// No `id` field: the URL names the ticket, and RT counts an `id` field as a change.
+    pub fn content(&self) -> Result<String, BadField> {
+        compose_form(&self.fields)
     }
 }
 
@@ -248,17 +247,17 @@ mod tests {
             .set("Status", "open")
             .set_cf("Description", CfValue::Single("a\nStatus: deleted".into()))
             .set_cf("IP", CfValue::Multi(vec!["1.2.3.4".into(), "x,y".into()]));
-        let c = u.content(42).unwrap();
+        let c = u.content().unwrap();
         assert_eq!(
             c,
-            "id:\n 42\nStatus:\n open\nCF.{Description}:\n a\n Status: deleted\nCF.{IP}:\n '1.2.3.4'\n 'x,y'\n"
+            "Status:\n open\nCF.{Description}:\n a\n Status: deleted\nCF.{IP}:\n '1.2.3.4'\n 'x,y'\n"
         );
         let f = &parse_forms(&c, Keys::Rt)[0];
         let keys: Vec<&str> = f.fields.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["id", "Status", "CF.{Description}", "CF.{IP}"]);
+        assert_eq!(keys, ["Status", "CF.{Description}", "CF.{IP}"]);
         assert!(TicketUpdate::new()
             .set_cf("a,b", CfValue::Single("x".into()))
-            .content(1)
+            .content()
             .is_err());
     }
 

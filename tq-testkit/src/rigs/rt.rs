@@ -21,7 +21,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{free_port, missing, repo_root, TempDir};
@@ -182,12 +182,32 @@ impl Default for RtOptions {
 }
 
 /// A running RT (stopped on drop).
+///
+/// The server runs under a small shell that holds a pipe from this process (the lifeline):
+/// when the pipe closes, because the `Rt` is dropped or because the test process ends
+/// without dropping it (an `Rt` in a `static`), the shell stops the server (TERM, then KILL
+/// after 10 s) and removes the instance dir. So one RT can serve every test of a binary.
 pub struct Rt {
     dir: TempDir,
     port: u16,
     child: Option<Child>,
+    lifeline: Option<ChildStdin>,
     started_in: Duration,
 }
+
+/// Runs `"$@"` (rt-server) and stops it when stdin (the lifeline) closes, then removes
+/// `$TQ_RT_DIR`; ends when the server ends, with every process of its group. A server that
+/// ends by itself leaves the dir (and its log) in place.
+const LIFELINE: &str = r#"
+exec 3<&0
+"$@" </dev/null 3<&- &
+srv=$!
+( cat <&3 >/dev/null; : >"$TQ_RT_DIR/.stopping"; kill -TERM "$srv" 2>/dev/null; sleep 10; kill -KILL 0 ) </dev/null &
+exec 3<&-
+wait "$srv"
+[ -e "$TQ_RT_DIR/.stopping" ] && rm -rf "$TQ_RT_DIR"
+kill -KILL 0
+"#;
 
 /// The working tree's extension directory (`tq-rt-sync/rt-extension`).
 pub fn extension_dir() -> PathBuf {
@@ -393,22 +413,29 @@ impl Rt {
 
         let log = std::fs::File::create(d.join("server.log")).expect("create server.log");
         let log2 = log.try_clone().expect("clone log handle");
-        let child = Command::new(RT_SERVER)
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(LIFELINE)
+            .arg("tq-rt-lifeline")
+            .arg(RT_SERVER)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--max-workers", &opts.workers.max(1).to_string()])
             .env("RT_SITE_CONFIG", d.join("RT_SiteConfig.pm"))
             .env("RT_SITE_CONFIG_DIR", d.join("confd"))
+            .env("TQ_RT_DIR", &d)
             .current_dir(&d)
             .process_group(0)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(log)
             .stderr(log2)
             .spawn()
             .expect("spawn rt-server");
+        let lifeline = child.stdin.take();
         let mut rt = Rt {
             dir,
             port,
             child: Some(child),
+            lifeline,
             started_in: Duration::ZERO,
         };
         rt.wait_ready();
@@ -485,7 +512,7 @@ impl Rt {
         .into_owned()
     }
 
-    /// The server's processes (the Starlet parent and its workers).
+    /// The server's processes (the Starlet parent and its workers, and the lifeline shell).
     pub fn pids(&self) -> Vec<u32> {
         let Some(pgid) = self.child.as_ref().map(Child::id) else {
             return Vec::new();
@@ -527,29 +554,24 @@ impl Rt {
             .sum()
     }
 
-    /// Stops the server (TERM to its process group, KILL after 10 s).
+    /// Stops the server: closes the lifeline (the shell sends TERM, and KILL after 10 s) and
+    /// waits for it.
     pub fn stop(&mut self) {
+        drop(self.lifeline.take());
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let group = format!("-{}", child.id());
-        // SIGINT would make RT chown its var dir; TERM stops Starlet and its workers.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
-                break;
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
+            .args(["-KILL", "--", &format!("-{}", child.id())])
             .stderr(Stdio::null())
             .status();
-        let _ = child.kill();
         let _ = child.wait();
     }
 }
