@@ -193,6 +193,7 @@ pub struct Rt {
     child: Option<Child>,
     lifeline: Option<ChildStdin>,
     started_in: Duration,
+    workers: u32,
 }
 
 /// Runs `"$@"` (rt-server) and stops it when stdin (the lifeline) closes, then removes
@@ -229,6 +230,17 @@ pub fn rt_setup_database() -> PathBuf {
 /// True when request-tracker5 is installed.
 pub fn installed() -> bool {
     Path::new(RT_SERVER).exists()
+}
+
+/// A path RT was built with (`LocalPluginPath`, `SbinPath`, ...), from `RT/Generated.pm`.
+pub fn generated_path(name: &str) -> Option<PathBuf> {
+    let g = std::fs::read_to_string(Path::new(RT_LIB).join("RT/Generated.pm")).ok()?;
+    let prefix = format!("${name}");
+    g.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix(&prefix)?.trim_start();
+        let rest = rest.strip_prefix('=')?.trim_start().strip_prefix('\'')?;
+        Some(PathBuf::from(rest.split('\'').next()?))
+    })
 }
 
 /// RT's version string (`5.0.3+dfsg-3~deb12u7`), from `RT/Generated.pm`.
@@ -386,6 +398,15 @@ impl Rt {
     /// after 90 s).
     pub fn start(opts: RtOptions) -> Rt {
         let t0 = Instant::now();
+        let mut rt = Rt::prepare(opts);
+        rt.launch();
+        rt.started_in = t0.elapsed();
+        rt
+    }
+
+    /// Makes an instance (dir, database, site config) without starting it, so that RT's
+    /// tools can work on it first ([`Rt::tool_env`]); [`Rt::launch`] starts it.
+    pub fn prepare(opts: RtOptions) -> Rt {
         let template = template_db(&opts);
         let dir = TempDir::new("tq-rt");
         let d = dir.path().to_path_buf();
@@ -410,8 +431,27 @@ impl Rt {
         config.push_str(&opts.site_config);
         config.push_str("\n1;\n");
         std::fs::write(d.join("RT_SiteConfig.pm"), config).expect("write RT_SiteConfig.pm");
+        Rt {
+            dir,
+            port,
+            child: None,
+            lifeline: None,
+            started_in: Duration::ZERO,
+            workers: opts.workers.max(1),
+        }
+    }
 
-        let log = std::fs::File::create(d.join("server.log")).expect("create server.log");
+    /// Starts a prepared instance and waits until its REST API answers.
+    pub fn launch(&mut self) {
+        assert!(self.child.is_none(), "RT already running");
+        let t0 = Instant::now();
+        let d = self.dir.path().to_path_buf();
+        let port = self.port;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("server.log"))
+            .expect("open server.log");
         let log2 = log.try_clone().expect("clone log handle");
         let mut child = Command::new("sh")
             .arg("-c")
@@ -419,7 +459,7 @@ impl Rt {
             .arg("tq-rt-lifeline")
             .arg(RT_SERVER)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--max-workers", &opts.workers.max(1).to_string()])
+            .args(["--max-workers", &self.workers.to_string()])
             .env("RT_SITE_CONFIG", d.join("RT_SiteConfig.pm"))
             .env("RT_SITE_CONFIG_DIR", d.join("confd"))
             .env("TQ_RT_DIR", &d)
@@ -430,17 +470,10 @@ impl Rt {
             .stderr(log2)
             .spawn()
             .expect("spawn rt-server");
-        let lifeline = child.stdin.take();
-        let mut rt = Rt {
-            dir,
-            port,
-            child: Some(child),
-            lifeline,
-            started_in: Duration::ZERO,
-        };
-        rt.wait_ready();
-        rt.started_in = t0.elapsed();
-        rt
+        self.lifeline = child.stdin.take();
+        self.child = Some(child);
+        self.wait_ready();
+        self.started_in = t0.elapsed();
     }
 
     fn wait_ready(&mut self) {
@@ -499,7 +532,8 @@ impl Rt {
         ]
     }
 
-    /// How long [`Rt::start`] took (template copy, server start, first answer).
+    /// How long [`Rt::start`] took (template copy, server start, first answer), or
+    /// [`Rt::launch`] (server start, first answer).
     pub fn started_in(&self) -> Duration {
         self.started_in
     }

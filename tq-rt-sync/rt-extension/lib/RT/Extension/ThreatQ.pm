@@ -340,6 +340,26 @@ sub Run {
     return ( $status, $output );
 }
 
+=head2 LogResult $describe, $status, $output
+
+Logs a sync's output in RT's log, one record per line, at debug level when it
+succeeded and error level when it failed; the last record says which, with the
+last output line (the result, or the error).
+
+=cut
+
+sub LogResult {
+    my ( $class, $describe, $status, $output ) = @_;
+    my $level = $status == 0 ? 'debug' : 'error';
+    my @lines = grep {/\S/} split /\r?\n/, ( defined $output ? $output : '' );
+    my $last = @lines ? pop @lines : '';
+    RT->Logger->log( level => $level, message => "ThreatQ: $describe: $_" ) for @lines;
+    my $head = $status == 0 ? "ThreatQ: sync of $describe finished" : "ThreatQ: sync of $describe failed (exit status $status)";
+    $head .= ": $last" if length $last;
+    RT->Logger->log( level => $level, message => $head );
+    return;
+}
+
 =head2 RunInBackground \@cmd, $input, $describe
 
 Starts the command in a detached process and returns at once. That process
@@ -376,13 +396,7 @@ sub RunInBackground {
         $RT::Handle->dbh->{InactiveDestroy} = 1 if $RT::Handle && $RT::Handle->dbh;
         $class->_CloseInetSockets;
         my ( $status, $output ) = $class->Run( $cmd, $input );
-        $output =~ s/\s+\z//;
-        if ( $status == 0 ) {
-            RT->Logger->debug("ThreatQ: sync of $describe finished: $output");
-        }
-        else {
-            RT->Logger->error("ThreatQ: sync of $describe failed (exit status $status): $output");
-        }
+        $class->LogResult( $describe, $status, $output );
         1;
     } or do {
         my $err = $@ || 'unknown error';
