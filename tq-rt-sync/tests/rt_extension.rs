@@ -112,7 +112,13 @@ fn http() -> Http {
 }
 
 fn rest(user: RtUser) -> RtClient {
-    RtClient::new(http(), &rig().rt.url(), user.name, Secret::new(user.password)).expect("client")
+    RtClient::new(
+        http(),
+        &rig().rt.url(),
+        user.name,
+        Secret::new(user.password),
+    )
+    .expect("client")
 }
 
 /// One recorded run of the stand-in.
@@ -143,7 +149,8 @@ impl Call {
     }
 
     fn settings(&self) -> Value {
-        serde_json::from_str(&self.stdin).unwrap_or_else(|e| panic!("stdin is not JSON ({e}): {:?}", self.stdin))
+        serde_json::from_str(&self.stdin)
+            .unwrap_or_else(|e| panic!("stdin is not JSON ({e}): {:?}", self.stdin))
     }
 }
 
@@ -155,9 +162,15 @@ fn calls(ticket: u64) -> Vec<Call> {
         if !name.starts_with(&format!("{ticket}-")) || !name.ends_with(".json") {
             continue;
         }
-        let v: Value = serde_json::from_slice(&std::fs::read(e.path()).expect("read call")).expect("call JSON");
+        let v: Value = serde_json::from_slice(&std::fs::read(e.path()).expect("read call"))
+            .expect("call JSON");
         out.push(Call {
-            argv: v["argv"].as_array().expect("argv").iter().map(|a| a.as_str().unwrap_or("").to_string()).collect(),
+            argv: v["argv"]
+                .as_array()
+                .expect("argv")
+                .iter()
+                .map(|a| a.as_str().unwrap_or("").to_string())
+                .collect(),
             env: v["env"]
                 .as_object()
                 .expect("env")
@@ -175,13 +188,19 @@ fn calls(ticket: u64) -> Vec<Call> {
 fn wait_call(ticket: u64, kind: &str) -> Call {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(c) = calls(ticket).into_iter().find(|c| c.kind() == kind) {
+        if let Some(c) = calls(ticket)
+            .into_iter()
+            .find(|c| c.kind() == kind && c.ticket() == Some(ticket))
+        {
             return c;
         }
         assert!(
             Instant::now() < deadline,
             "no {kind} sync of ticket {ticket} within 20 s; calls: {:?}\nRT log tail:\n{}",
-            calls(ticket).iter().map(|c| c.argv.join(" ")).collect::<Vec<_>>(),
+            calls(ticket)
+                .iter()
+                .map(|c| c.argv.join(" "))
+                .collect::<Vec<_>>(),
             log_tail()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -192,10 +211,19 @@ fn wait_call(ticket: u64, kind: &str) -> Call {
 fn wait_log(parts: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(l) = rig().rt.log().lines().find(|l| parts.iter().all(|p| l.contains(p))) {
+        if let Some(l) = rig()
+            .rt
+            .log()
+            .lines()
+            .find(|l| parts.iter().all(|p| l.contains(p)))
+        {
             return l.to_string();
         }
-        assert!(Instant::now() < deadline, "no RT log line with {parts:?}\n{}", log_tail());
+        assert!(
+            Instant::now() < deadline,
+            "no RT log line with {parts:?}\n{}",
+            log_tail()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -207,7 +235,13 @@ fn log_tail() -> String {
 }
 
 fn control(ticket: u64, what: &str) {
-    std::fs::write(standin_dir(&rig().rt).join("control").join(ticket.to_string()), what).expect("control");
+    std::fs::write(
+        standin_dir(&rig().rt)
+            .join("control")
+            .join(ticket.to_string()),
+        what,
+    )
+    .expect("control");
 }
 
 fn assert_no_secret(what: &str, text: &str) {
@@ -222,7 +256,9 @@ fn syncable_transactions(c: &RtClient, ticket: u64) -> BTreeSet<u64> {
     c.transactions(ticket)
         .expect("transactions")
         .into_iter()
-        .filter(|t| !["EmailRecord", "CommentEmailRecord", "SystemError"].contains(&t.kind.as_str()))
+        .filter(|t| {
+            !["EmailRecord", "CommentEmailRecord", "SystemError"].contains(&t.kind.as_str())
+        })
         .filter(|t| t.creator != SYNC_USER.name)
         .map(|t| t.id)
         .collect()
@@ -233,7 +269,10 @@ fn create_runs_the_action_with_settings_on_stdin_only() {
     let _s = settings_shared();
     let root = rest(ROOT);
     let id = root
-        .create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "create").cf("IP", CfValue::Multi(vec!["10.1.1.1".into()])))
+        .create_ticket(
+            &NewTicket::new(QUEUE_INCIDENTS, "create")
+                .cf("IP", CfValue::Multi(vec!["10.1.1.1".into()])),
+        )
         .expect("create");
     let call = wait_call(id, "Create");
     let create_txn = root
@@ -245,7 +284,15 @@ fn create_runs_the_action_with_settings_on_stdin_only() {
         .id;
     assert_eq!(
         call.argv,
-        ["action", "--ticket", &id.to_string(), "--transaction", &create_txn.to_string(), "--type", "Create"]
+        [
+            "action",
+            "--ticket",
+            &id.to_string(),
+            "--transaction",
+            &create_txn.to_string(),
+            "--type",
+            "Create"
+        ]
     );
     let s = call.settings();
     assert_eq!(s["version"], 1);
@@ -267,12 +314,22 @@ fn create_runs_the_action_with_settings_on_stdin_only() {
     for (k, v) in &call.env {
         assert_no_secret(&format!("environment variable {k}"), v);
     }
-    assert!(call.ps.contains(&format!("action --ticket {id}")), "ps listing misses the sync:\n{}", call.ps);
+    assert!(
+        call.ps.contains(&format!("action --ticket {id}")),
+        "ps listing misses the sync:\n{}",
+        call.ps
+    );
     assert_no_secret("ps listing during the sync", &call.ps);
     // RT's log shows the command, without secrets, and the output at debug level.
-    let line = wait_log(&["ThreatQ: Executing - ", &format!("action --ticket {id} --transaction {create_txn} --type Create")]);
+    let line = wait_log(&[
+        "ThreatQ: Executing - ",
+        &format!("action --ticket {id} --transaction {create_txn} --type Create"),
+    ]);
     assert!(line.contains("[debug]"), "{line}");
-    let done = wait_log(&[&format!("sync of ticket {id} (transaction {create_txn}, Create) finished"), "stand-in: synced ticket"]);
+    let done = wait_log(&[
+        &format!("sync of ticket {id} (transaction {create_txn}, Create) finished"),
+        "stand-in: synced ticket",
+    ]);
     assert!(done.contains("[debug]"), "{done}");
     assert_no_secret("RT's log", &rig().rt.log());
 }
@@ -281,20 +338,31 @@ fn create_runs_the_action_with_settings_on_stdin_only() {
 fn each_transaction_starts_one_sync_of_its_type() {
     let _s = settings_shared();
     let root = rest(ROOT);
-    let a = root.create_ticket(&NewTicket::new(QUEUE_REPORTS, "types a")).expect("create a");
-    let b = root.create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "types b")).expect("create b");
+    let a = root
+        .create_ticket(&NewTicket::new(QUEUE_REPORTS, "types a"))
+        .expect("create a");
+    let b = root
+        .create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "types b"))
+        .expect("create b");
     root.comment(a, "a comment").expect("comment");
     wait_call(a, "Comment");
     root.correspond(a, "a reply").expect("correspond");
     wait_call(a, "Correspond");
-    root.edit_ticket(a, &TicketUpdate::new().set_cf("Description", CfValue::Single("changed".into()))).expect("cf");
+    root.edit_ticket(
+        a,
+        &TicketUpdate::new().set_cf("Description", CfValue::Single("changed".into())),
+    )
+    .expect("cf");
     wait_call(a, "CustomField");
-    root.edit_ticket(a, &TicketUpdate::new().set("Status", "resolved")).expect("status");
+    root.edit_ticket(a, &TicketUpdate::new().set("Status", "resolved"))
+        .expect("status");
     wait_call(a, "Status");
-    root.add_link(a, LinkType::RefersTo, &b.to_string()).expect("link");
+    root.add_link(a, LinkType::RefersTo, &b.to_string())
+        .expect("link");
     wait_call(a, "AddLink");
     wait_call(b, "AddLink");
-    root.edit_ticket(a, &TicketUpdate::new().set("Subject", "types a, renamed")).expect("subject");
+    root.edit_ticket(a, &TicketUpdate::new().set("Subject", "types a, renamed"))
+        .expect("subject");
     wait_call(a, "Set");
 
     // Exactly one sync per transaction, and none for the mail records RT adds.
@@ -302,10 +370,25 @@ fn each_transaction_starts_one_sync_of_its_type() {
     let want = syncable_transactions(&root, a);
     let got: Vec<u64> = calls(a).iter().filter_map(Call::transaction).collect();
     let got_set: BTreeSet<u64> = got.iter().copied().collect();
-    assert_eq!(got.len(), got_set.len(), "a transaction was synced twice: {got:?}");
-    assert_eq!(got_set, want, "synced transactions differ from the ticket's");
+    assert_eq!(
+        got.len(),
+        got_set.len(),
+        "a transaction was synced twice: {got:?}"
+    );
+    assert_eq!(
+        got_set, want,
+        "synced transactions differ from the ticket's"
+    );
     let kinds: BTreeSet<String> = calls(a).iter().map(|c| c.kind().to_string()).collect();
-    for k in ["Create", "Comment", "Correspond", "CustomField", "Status", "AddLink", "Set"] {
+    for k in [
+        "Create",
+        "Comment",
+        "Correspond",
+        "CustomField",
+        "Status",
+        "AddLink",
+        "Set",
+    ] {
         assert!(kinds.contains(k), "{k} missing from {kinds:?}");
     }
 }
@@ -314,14 +397,23 @@ fn each_transaction_starts_one_sync_of_its_type() {
 fn tickets_of_other_queues_are_not_synced() {
     let _s = settings_shared();
     let root = rest(ROOT);
-    let other = root.create_ticket(&NewTicket::new(QUEUE_GENERAL, "not synced")).expect("create");
+    let other = root
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "not synced"))
+        .expect("create");
     root.comment(other, "still not synced").expect("comment");
-    wait_log(&[&format!("ticket {other} is in queue 'General', which RT_Queues_For_ThreatQ does not list")]);
+    wait_log(&[&format!(
+        "ticket {other} is in queue 'General', which RT_Queues_For_ThreatQ does not list"
+    )]);
     // A later sync of a listed queue's ticket has run: the scrip had its chance.
-    let later = root.create_ticket(&NewTicket::new(QUEUE_REPORTS, "sentinel")).expect("create");
+    let later = root
+        .create_ticket(&NewTicket::new(QUEUE_REPORTS, "sentinel"))
+        .expect("create");
     wait_call(later, "Create");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(calls(other).is_empty(), "ticket {other} of General was synced");
+    assert!(
+        calls(other).is_empty(),
+        "ticket {other} of General was synced"
+    );
 }
 
 #[test]
@@ -329,35 +421,61 @@ fn the_sync_users_own_transactions_are_not_synced() {
     let _s = settings_shared();
     let sync = rest(SYNC_USER);
     let root = rest(ROOT);
-    let own = sync.create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "made by the sync user")).expect("create");
-    let id = root.create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "made by root")).expect("create");
+    let own = sync
+        .create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "made by the sync user"))
+        .expect("create");
+    let id = root
+        .create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "made by root"))
+        .expect("create");
     wait_call(id, "Create");
-    sync.comment(id, "written back by the sync").expect("comment");
-    sync.edit_ticket(id, &TicketUpdate::new().set_cf("ThreatQ Link", CfValue::Single("https://tq.test/events/1/details".into()))).expect("cf");
+    sync.comment(id, "written back by the sync")
+        .expect("comment");
+    sync.edit_ticket(
+        id,
+        &TicketUpdate::new().set_cf(
+            "ThreatQ Link",
+            CfValue::Single("https://tq.test/events/1/details".into()),
+        ),
+    )
+    .expect("cf");
     wait_log(&["was made by RT_User_For_ThreatQ (threatq); not synced"]);
     root.comment(id, "a person's comment").expect("comment");
     wait_call(id, "Comment");
     std::thread::sleep(Duration::from_millis(300));
     let kinds: Vec<String> = calls(id).iter().map(|c| c.kind().to_string()).collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "Comment").count(), 1, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "Comment").count(),
+        1,
+        "{kinds:?}"
+    );
     assert!(!kinds.iter().any(|k| k == "CustomField"), "{kinds:?}");
-    assert!(calls(own).is_empty(), "the sync user's own ticket was synced");
+    assert!(
+        calls(own).is_empty(),
+        "the sync user's own ticket was synced"
+    );
 }
 
 #[test]
 fn the_scrip_does_not_wait_for_the_sync_and_logs_failures() {
     let _s = settings_shared();
     let root = rest(ROOT);
-    let id = root.create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "slow and failing")).expect("create");
+    let id = root
+        .create_ticket(&NewTicket::new(QUEUE_INCIDENTS, "slow and failing"))
+        .expect("create");
     wait_call(id, "Create");
     control(id, "sleep 3 fail");
     let t0 = Instant::now();
     root.comment(id, "this sync fails").expect("comment");
     let took = t0.elapsed();
-    assert!(took < Duration::from_secs(2), "the comment waited {took:?} for the sync");
+    assert!(
+        took < Duration::from_secs(2),
+        "the comment waited {took:?} for the sync"
+    );
     let call = wait_call(id, "Comment");
     let txn = call.transaction().expect("transaction");
-    let line = wait_log(&[&format!("sync of ticket {id} (transaction {txn}, Comment) failed (exit status 1)")]);
+    let line = wait_log(&[&format!(
+        "sync of ticket {id} (transaction {txn}, Comment) failed (exit status 1)"
+    )]);
     assert!(line.contains("[error]"), "{line}");
     assert!(line.contains("stand-in: ThreatQ is down"), "{line}");
     assert!(t0.elapsed() >= Duration::from_secs(3));
@@ -373,9 +491,15 @@ struct Web {
 impl Web {
     fn login(user: RtUser) -> Web {
         let http = http();
-        let req = Request::new(Method::Post, format!("{}/NoAuth/Login.html", rig().rt.url()))
-            .header("Accept", "text/html")
-            .form(vec![("user".into(), user.name.into()), ("pass".into(), user.password.into())]);
+        let req = Request::new(
+            Method::Post,
+            format!("{}/NoAuth/Login.html", rig().rt.url()),
+        )
+        .header("Accept", "text/html")
+        .form(vec![
+            ("user".into(), user.name.into()),
+            ("pass".into(), user.password.into()),
+        ]);
         let resp = http.send("RT web", &req).expect("login");
         let cookie = resp
             .headers
@@ -385,25 +509,42 @@ impl Web {
             .find(|c| c.starts_with("RT_SID_"))
             .expect("session cookie")
             .to_string();
-        let web = Web { http, cookie: Secret::new(cookie) };
+        let web = Web {
+            http,
+            cookie: Secret::new(cookie),
+        };
         let home = web.get("/");
-        assert!(home.text().contains(&format!("Logged in as")), "login as {} failed", user.name);
+        assert!(
+            home.text().contains("Logged in as"),
+            "login as {} failed",
+            user.name
+        );
         web
     }
 
     fn send(&self, req: Request) -> Response {
-        let req = req.header("Accept", "text/html").header("Referer", format!("{}/", rig().rt.url()));
-        self.http.send_with("RT web", &req, &[("Cookie", self.cookie.expose())]).expect("web request")
+        let req = req
+            .header("Accept", "text/html")
+            .header("Referer", format!("{}/", rig().rt.url()));
+        self.http
+            .send_with("RT web", &req, &[("Cookie", self.cookie.expose())])
+            .expect("web request")
     }
 
     fn get(&self, path: &str) -> Response {
-        self.send(Request::new(Method::Get, format!("{}{path}", rig().rt.url())))
+        self.send(Request::new(
+            Method::Get,
+            format!("{}{path}", rig().rt.url()),
+        ))
     }
 
     fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.send(
-            Request::new(Method::Post, format!("{}{path}", rig().rt.url()))
-                .form(form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            Request::new(Method::Post, format!("{}{path}", rig().rt.url())).form(
+                form.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
         )
     }
 }
@@ -412,30 +553,54 @@ impl Web {
 fn sync_ticket_menu_runs_the_sync_and_shows_its_output() {
     let _s = settings_shared();
     let root = rest(ROOT);
-    let id = root.create_ticket(&NewTicket::new(QUEUE_REPORTS, "menu")).expect("create");
+    let id = root
+        .create_ticket(&NewTicket::new(QUEUE_REPORTS, "menu"))
+        .expect("create");
     let web = Web::login(ROOT);
     let page = web.get(&format!("/Ticket/Display.html?id={id}")).text();
     assert!(
-        page.contains(&format!("href=\"/Ticket/ThreatQSync.html?id={id}\">Sync Ticket</a>")),
+        page.contains(&format!(
+            "href=\"/Ticket/ThreatQSync.html?id={id}\">Sync Ticket</a>"
+        )),
         "no Ticket > ThreatQ > Sync Ticket menu"
     );
     let page = web.get(&format!("/Ticket/ThreatQSync.html?id={id}")).text();
     assert!(page.contains("threatq-sync-ok"), "{page}");
-    assert!(page.contains(&format!("stand-in: synced ticket {id}")), "output missing");
+    assert!(
+        page.contains(&format!("stand-in: synced ticket {id}")),
+        "output missing"
+    );
     assert!(page.contains("&lt;from RT&gt;"), "output not HTML-escaped");
     let call = wait_call(id, "Manual");
-    assert_eq!(call.argv, ["action", "--ticket", &id.to_string(), "--type", "Manual"]);
+    assert_eq!(
+        call.argv,
+        ["action", "--ticket", &id.to_string(), "--type", "Manual"]
+    );
     assert_eq!(call.settings()["ThreatQ_Password"], TQ_PASSWORD);
 
     control(id, "fail");
     let page = web.get(&format!("/Ticket/ThreatQSync.html?id={id}")).text();
     assert!(page.contains("threatq-sync-failed"), "{page}");
-    assert!(page.contains("exit status 1") && page.contains("stand-in: ThreatQ is down"), "{page}");
-    wait_log(&[&format!("sync of ticket {id} (Sync Ticket) failed (exit status 1)"), "[error]"]);
+    assert!(
+        page.contains("exit status 1") && page.contains("stand-in: ThreatQ is down"),
+        "{page}"
+    );
+    wait_log(&[
+        &format!("sync of ticket {id} (Sync Ticket) failed (exit status 1)"),
+        "[error]",
+    ]);
 
-    let other = root.create_ticket(&NewTicket::new(QUEUE_GENERAL, "menu, other queue")).expect("create");
-    let page = web.get(&format!("/Ticket/ThreatQSync.html?id={other}")).text();
-    assert!(page.contains("Not synced: the ticket is in queue &#39;General&#39;") || page.contains("Not synced: the ticket is in queue 'General'"), "{page}");
+    let other = root
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "menu, other queue"))
+        .expect("create");
+    let page = web
+        .get(&format!("/Ticket/ThreatQSync.html?id={other}"))
+        .text();
+    assert!(
+        page.contains("Not synced: the ticket is in queue &#39;General&#39;")
+            || page.contains("Not synced: the ticket is in queue 'General'"),
+        "{page}"
+    );
     assert!(calls(other).is_empty());
     assert_no_secret("the Sync Ticket page", &page);
 }
@@ -448,33 +613,76 @@ fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
     let r = alice.get("/Admin/Tools/ThreatQ.html");
     assert_eq!(r.status, 403);
     assert!(!r.text().contains("ThreatQ_Host"));
-    let r = alice.post("/Admin/Tools/ThreatQ.html", &[("Save", "1"), ("ThreatQ_Status", "Hacked")]);
+    let r = alice.post(
+        "/Admin/Tools/ThreatQ.html",
+        &[("Save", "1"), ("ThreatQ_Status", "Hacked")],
+    );
     assert_eq!(r.status, 403);
     // A user who may open the Admin menu but is no super user: RT's permission-denied page.
     let auditor = Web::login(AUDITOR);
     let r = auditor.get("/Admin/Tools/ThreatQ.html");
     assert_eq!(r.status, 403);
     assert!(r.text().contains("Permission Denied"), "{}", r.text());
-    assert!(!auditor.get("/Admin/").text().contains("Edit ThreatQ Config"));
-    let r = auditor.post("/Admin/Tools/ThreatQ.html", &[("Save", "1"), ("ThreatQ_Status", "Hacked")]);
+    assert!(!auditor
+        .get("/Admin/")
+        .text()
+        .contains("Edit ThreatQ Config"));
+    let r = auditor.post(
+        "/Admin/Tools/ThreatQ.html",
+        &[("Save", "1"), ("ThreatQ_Status", "Hacked")],
+    );
     assert_eq!(r.status, 403);
 
     let root = Web::login(ROOT);
-    assert!(root.get("/Admin/").text().contains("href=\"/Admin/Tools/ThreatQ.html\">Edit ThreatQ Config</a>"));
+    assert!(root
+        .get("/Admin/")
+        .text()
+        .contains("href=\"/Admin/Tools/ThreatQ.html\">Edit ThreatQ Config</a>"));
     let page = root.get("/Admin/Tools/ThreatQ.html").text();
-    assert!(page.contains("name=\"ThreatQ_Host\" id=\"threatq-ThreatQ_Host\" value=\"tq.test\""), "{page}");
-    assert!(!page.to_ascii_lowercase().contains("type=\"password\""), "a password field");
-    assert!(!page.contains("name=\"ThreatQ_Password\"") && !page.contains("name=\"RT_Password_For_ThreatQ\""));
-    assert!(!page.contains("name=\"ThreatQ_Sync_Binary\""), "the program path is editable");
+    assert!(
+        page.contains("name=\"ThreatQ_Host\" id=\"threatq-ThreatQ_Host\" value=\"tq.test\""),
+        "{page}"
+    );
+    assert!(
+        !page.to_ascii_lowercase().contains("type=\"password\""),
+        "a password field"
+    );
+    assert!(
+        !page.contains("name=\"ThreatQ_Password\"")
+            && !page.contains("name=\"RT_Password_For_ThreatQ\"")
+    );
+    assert!(
+        !page.contains("name=\"ThreatQ_Sync_Binary\""),
+        "the program path is editable"
+    );
     assert_no_secret("Edit ThreatQ Config", &page);
-    assert_no_secret("RT's System Configuration page", &root.get("/Admin/Tools/Configuration.html").text().replace(TQ_CID, ""));
+    assert_no_secret(
+        "RT's System Configuration page",
+        &root
+            .get("/Admin/Tools/Configuration.html")
+            .text()
+            .replace(TQ_CID, ""),
+    );
 
     // A bad value: nothing saved.
     let page = root
-        .post("/Admin/Tools/ThreatQ.html", &[("Save", "1"), ("ThreatQ_Host", "tq2.test"), ("ThreatQ_Create_Wait", "soon")])
+        .post(
+            "/Admin/Tools/ThreatQ.html",
+            &[
+                ("Save", "1"),
+                ("ThreatQ_Host", "tq2.test"),
+                ("ThreatQ_Create_Wait", "soon"),
+            ],
+        )
         .text();
-    assert!(page.contains("ThreatQ_Create_Wait: expected a whole number of seconds"), "{page}");
-    assert!(root.get("/Admin/Tools/ThreatQ.html").text().contains("value=\"tq.test\""));
+    assert!(
+        page.contains("ThreatQ_Create_Wait: expected a whole number of seconds"),
+        "{page}"
+    );
+    assert!(root
+        .get("/Admin/Tools/ThreatQ.html")
+        .text()
+        .contains("value=\"tq.test\""));
 
     // Saved values take over from RT_SiteConfig.pm; the CID is kept when left empty.
     let form = [
@@ -494,12 +702,29 @@ fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
     let page = root.post("/Admin/Tools/ThreatQ.html", &form).text();
     assert!(page.contains("ThreatQ settings saved."), "{page}");
     let rest_root = rest(ROOT);
-    let general = rest_root.create_ticket(&NewTicket::new(QUEUE_GENERAL, "General is listed now")).expect("create");
+    let general = rest_root
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "General is listed now"))
+        .expect("create");
     let s = wait_call(general, "Create").settings();
-    assert_eq!((s["ThreatQ_Host"].as_str(), s["ThreatQ_Status"].as_str(), s["ThreatQ_Use_SSL"].as_str()), (Some("tq2.test"), Some("Active"), Some("1")));
+    assert_eq!(
+        (
+            s["ThreatQ_Host"].as_str(),
+            s["ThreatQ_Status"].as_str(),
+            s["ThreatQ_Use_SSL"].as_str()
+        ),
+        (Some("tq2.test"), Some("Active"), Some("1"))
+    );
     assert_eq!(s["ThreatQ_CID"], TQ_CID);
-    assert_eq!(s["ThreatQ_Password"], TQ_PASSWORD, "a password came from the web form");
-    let reports = rest_root.create_ticket(&NewTicket::new(QUEUE_REPORTS, "Incident Reports is not listed now")).expect("create");
+    assert_eq!(
+        s["ThreatQ_Password"], TQ_PASSWORD,
+        "a password came from the web form"
+    );
+    let reports = rest_root
+        .create_ticket(&NewTicket::new(
+            QUEUE_REPORTS,
+            "Incident Reports is not listed now",
+        ))
+        .expect("create");
     wait_log(&[&format!("ticket {reports} is in queue 'Incident Reports', which RT_Queues_For_ThreatQ does not list")]);
 
     // Back to the site config's values for the other tests.
@@ -514,5 +739,8 @@ fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
         ("RT_Queues_For_ThreatQ", "Incidents , Incident Reports"),
         ("ThreatQ_Create_Wait", "0"),
     ];
-    assert!(root.post("/Admin/Tools/ThreatQ.html", &restore).text().contains("ThreatQ settings saved."));
+    assert!(root
+        .post("/Admin/Tools/ThreatQ.html", &restore)
+        .text()
+        .contains("ThreatQ settings saved."));
 }
