@@ -2,7 +2,9 @@
 # Installs the real Request Tracker the tq-rt-sync tests run against (research/rt.md §1):
 # Debian's request-tracker5 with SQLite, the Plack/Starlet standalone server, msmtp-mta as the
 # mail transport (keeps exim4 out; RT never sends mail in the tests, $MailCommand is 'mbox')
-# and w3m (RT's HTML-to-text converter; without it every RT process logs a warning).
+# w3m (RT's HTML-to-text converter; without it every RT process logs a warning), make (the
+# extension's `perl Makefile.PL && make install && make initdb` is tested) and procps (`ps`,
+# `kill`: the tests look at the process list during a sync and stop servers).
 #
 # Idempotent: a fast no-op when everything is present. Called by scripts/rigs/install; any
 # failure exits non-zero (fatal there with CI=true). The tests start their own throwaway RT
@@ -20,7 +22,7 @@ rt_server=/usr/share/request-tracker5/libexec/rt-server
 rt_ready() {
     [ -x "$rt_server" ] &&
         [ -x /usr/sbin/rt-setup-database-5 ] &&
-        dpkg -s rt5-db-sqlite rt5-standalone w3m make >/dev/null 2>&1 &&
+        dpkg -s rt5-db-sqlite rt5-standalone w3m make procps >/dev/null 2>&1 &&
         perl -MDBD::SQLite -MStarlet -e1 >/dev/null 2>&1
 }
 
@@ -60,8 +62,8 @@ EOF
 log "installing request-tracker5 (SQLite, standalone server); about 50 s and 210 MB"
 "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null || fail "apt-get update"
 "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends \
-    request-tracker5 rt5-db-sqlite rt5-standalone msmtp-mta w3m make >/dev/null ||
-    fail "apt-get install request-tracker5 rt5-db-sqlite rt5-standalone msmtp-mta w3m make"
+    request-tracker5 rt5-db-sqlite rt5-standalone msmtp-mta w3m make procps >/dev/null ||
+    fail "apt-get install request-tracker5 rt5-db-sqlite rt5-standalone msmtp-mta w3m make procps"
 
 rt_ready || fail "request-tracker5 installed but $rt_server, rt-setup-database-5, DBD::SQLite or Starlet is missing"
 log "ok (request-tracker5 installed)"

@@ -215,11 +215,12 @@ pub fn extension_dir() -> PathBuf {
     repo_root().join("tq-rt-sync").join("rt-extension")
 }
 
-/// `rt-setup-database` (Debian: an alternatives link; the versioned name as fallback).
+/// RT 5's `rt-setup-database` (Debian names it `-5`; the unversioned name is an alternatives
+/// link that may point at another RT's).
 pub fn rt_setup_database() -> PathBuf {
     [
-        "/usr/sbin/rt-setup-database",
         "/usr/sbin/rt-setup-database-5",
+        "/usr/sbin/rt-setup-database",
     ]
     .iter()
     .map(PathBuf::from)
