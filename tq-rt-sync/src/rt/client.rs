@@ -78,11 +78,7 @@ impl RtClient {
 
     /// The one form of a read; a form with only comments is RT's refusal.
     fn read_form(&self, call: &Call) -> Result<Form> {
-        let reply = self.ok(call)?;
-        let form = parse_forms(&reply.body, Keys::Any)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let form = first_form(&self.ok(call)?);
         if form.fields.is_empty() {
             let why = form.comment_text();
             return Err(self.refusal(
@@ -185,11 +181,7 @@ impl RtClient {
     /// The ticket's links, in both directions.
     pub fn links(&self, id: u64) -> Result<Vec<Link>> {
         let call = Call::get(format!("ticket/{id}/links/show"));
-        let reply = self.ok(&call)?;
-        let form = parse_forms(&reply.body, Keys::Any)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let form = first_form(&self.ok(&call)?);
         if form.get("id").is_none() {
             return Err(self.refusal(&call, &form.comment_text()));
         }
@@ -213,11 +205,7 @@ impl RtClient {
     /// The short history: transaction ids and descriptions, oldest first.
     pub fn history(&self, id: u64) -> Result<Vec<HistoryEntry>> {
         let call = Call::get(format!("ticket/{id}/history"));
-        let reply = self.ok(&call)?;
-        let form = parse_forms(&reply.body, Keys::Any)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let form = first_form(&self.ok(&call)?);
         if form.fields.is_empty() && form.comment_text().contains("does not exist") {
             return Err(self.refusal(&call, &form.comment_text()));
         }
@@ -269,10 +257,7 @@ impl RtClient {
         .field("format", "l");
         let reply = self.ok(&call)?;
         // A missing queue comes back as a comment above `id: queue/<name>/...`.
-        let form = parse_forms(&reply.body, Keys::Any)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let form = first_form(&reply);
         let numeric_id = form
             .get("id")
             .and_then(|i| i.trim().strip_prefix("queue/"))
@@ -282,6 +267,14 @@ impl RtClient {
         }
         Ok(parse_defs(&reply.body))
     }
+}
+
+/// The first form of an answer (empty when there is none).
+fn first_form(reply: &Reply) -> Form {
+    parse_forms(&reply.body, Keys::Any)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
 }
 
 /// The `#` lines of a body, one per line.

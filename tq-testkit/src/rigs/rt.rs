@@ -354,32 +354,19 @@ fn template_db(opts: &RtOptions) -> PathBuf {
     )
     .expect("write template site config");
     run_setup(d, &["--action", "init", "--skip-create"]);
-    if opts.extension_initdata {
-        let f = d.join("extension-initialdata");
-        std::fs::write(&f, &initdata).expect("write initialdata copy");
+    let insert = |name: &str, data: &[u8]| {
+        let f = d.join(name);
+        std::fs::write(&f, data).expect("write initialdata");
+        let f = f.display().to_string();
         run_setup(
             d,
-            &[
-                "--action",
-                "insert",
-                "--skip-create",
-                "--datafile",
-                &f.display().to_string(),
-            ],
+            &["--action", "insert", "--skip-create", "--datafile", &f],
         );
+    };
+    if opts.extension_initdata {
+        insert("extension-initialdata", &initdata);
     }
-    let f = d.join("fixture.pl");
-    std::fs::write(&f, &fixture).expect("write fixture");
-    run_setup(
-        d,
-        &[
-            "--action",
-            "insert",
-            "--skip-create",
-            "--datafile",
-            &f.display().to_string(),
-        ],
-    );
+    insert("fixture.pl", fixture.as_bytes());
     // Publish atomically: another test binary may be making the same template.
     let staged = std::env::temp_dir().join(format!(
         "tq-rt-template-{key:016x}.{}.tmp",
