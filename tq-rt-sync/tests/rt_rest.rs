@@ -446,6 +446,13 @@ fn login_errors_and_sessions() {
     c.ticket(id).expect("show after the session was dropped");
     assert_eq!(c.requests(), before + 1 + 3, "expected: 401, login, retry");
 
+    // Logout ends the session at RT: the next call logs in first.
+    c.logout().expect("logout");
+    c.logout().expect("a second logout sends nothing");
+    let before = c.requests();
+    c.ticket(id).expect("show after logout");
+    assert_eq!(c.requests(), before + 2, "expected: login, show");
+
     let wrong_path = RtClient::new(
         http(),
         &format!("{}/rt", rt().url()),

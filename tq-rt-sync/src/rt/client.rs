@@ -55,6 +55,12 @@ impl RtClient {
         self.transport.login()
     }
 
+    /// Ends the RT session (a cron run calls it last, so sessions do not pile up in RT);
+    /// a later call logs in again.
+    pub fn logout(&self) -> Result<()> {
+        self.transport.logout()
+    }
+
     /// Sends a call and returns its answer if RT's status is 200.
     fn ok(&self, call: &Call) -> Result<Reply> {
         let reply = self.transport.call(call)?;

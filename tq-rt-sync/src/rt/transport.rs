@@ -211,6 +211,28 @@ impl Transport {
         Ok(())
     }
 
+    /// Ends the session at RT (`logout`) and forgets it; nothing is sent without one.
+    pub fn logout(&self) -> Result<()> {
+        let Some(session) = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return Ok(());
+        };
+        let what = "POST /REST/1.0/logout";
+        let req = Request::new(Method::Post, format!("{}logout", self.base))
+            .header("Accept", "text/plain")
+            .idempotent(true);
+        let resp = self.send(what, &req, Some(&session))?;
+        let reply = self.reply(what, &resp)?;
+        match reply.status.as_ref().map(|s| s.code) {
+            Some(200) => Ok(()),
+            _ => Err(self.error(what, status_text(&reply), None)),
+        }
+    }
+
     fn session(&self) -> Option<Secret> {
         self.session
             .lock()
