@@ -428,6 +428,11 @@ fn login_errors_and_sessions() {
 
     let c = client();
     let id = new_ticket(&c, QUEUE_INCIDENTS, "session");
+    assert_eq!(
+        c.requests(),
+        1,
+        "the first call carries the credentials: it is the login"
+    );
     let before = c.requests();
     c.ticket(id).expect("show");
     assert_eq!(
@@ -444,14 +449,25 @@ fn login_errors_and_sessions() {
         let _ = std::fs::remove_file(e.path());
     }
     c.ticket(id).expect("show after the session was dropped");
-    assert_eq!(c.requests(), before + 1 + 3, "expected: 401, login, retry");
+    assert_eq!(
+        c.requests(),
+        before + 1 + 2,
+        "expected: 401, the same call with the credentials"
+    );
 
-    // Logout ends the session at RT: the next call logs in first.
+    // Logout ends the session at RT: the next call logs in again.
     c.logout().expect("logout");
     c.logout().expect("a second logout sends nothing");
     let before = c.requests();
     c.ticket(id).expect("show after logout");
-    assert_eq!(c.requests(), before + 2, "expected: login, show");
+    assert_eq!(
+        c.requests(),
+        before + 1,
+        "expected: show with the credentials"
+    );
+    let before = c.requests();
+    c.ticket(id).expect("show with the new session");
+    assert_eq!(c.requests(), before + 1, "the new session is kept");
 
     let wrong_path = RtClient::new(
         http(),
@@ -465,4 +481,124 @@ fn login_errors_and_sessions() {
         e.to_string().contains("web path") || e.to_string().contains("REST 1.0"),
         "{e}"
     );
+}
+
+#[test]
+fn snapshot_reads_ticket_links_history_and_transaction_in_one_request() {
+    let _shared = shared();
+    let c = client();
+    let a = c
+        .create_ticket(
+            &NewTicket::new(QUEUE_INCIDENTS, "snapshot a")
+                .text("the first message")
+                .cf(
+                    "IP",
+                    CfValue::Multi(vec!["10.9.9.1".into(), "10.9.9.2".into()]),
+                )
+                .cf("Description", CfValue::Single("one\ntwo, three".into())),
+        )
+        .expect("create a");
+    let b = new_ticket(&c, QUEUE_REPORTS, "snapshot b");
+    c.add_link(a, LinkType::DependsOn, &b.to_string())
+        .expect("link");
+    c.comment(a, "a note\nwith two lines").expect("comment");
+    let comment = c
+        .history(a)
+        .expect("history")
+        .into_iter()
+        .find(|h| h.description.starts_with("Comments added"))
+        .expect("comment transaction")
+        .id;
+    let before = c.requests();
+    let snap = c.snapshot(a, Some(comment)).expect("snapshot");
+    assert_eq!(c.requests(), before + 1, "one request");
+    assert_eq!(snap.ticket.id, a);
+    assert_eq!(snap.ticket.subject(), "snapshot a");
+    assert_eq!(snap.ticket.cf_values("IP"), ["10.9.9.1", "10.9.9.2"]);
+    assert_eq!(snap.ticket.cf("Description"), Some("one\ntwo, three"));
+    assert_eq!(snap.links.len(), 1);
+    assert_eq!(snap.links[0].kind, LinkType::DependsOn);
+    assert_eq!(snap.links[0].ticket(RTNAME), Some(b));
+    assert!(snap.history.iter().any(|h| h.id == comment));
+    assert!(snap.history[0].description.starts_with("Ticket created"));
+    let t = snap.transaction.expect("the transaction");
+    assert_eq!((t.id, t.kind.as_str()), (comment, "Comment"));
+    assert_eq!(t.content, "a note\nwith two lines");
+
+    let create = snap.history[0].id;
+    let full = c
+        .transactions_by_id(a, &[create, comment])
+        .expect("transactions");
+    let kinds: Vec<(u64, &str)> = full.iter().map(|t| (t.id, t.kind.as_str())).collect();
+    assert_eq!(kinds, [(create, "Create"), (comment, "Comment")]);
+    assert_eq!(full[0].content, "the first message");
+
+    let e = c.snapshot(999_999, None).unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+}
+
+#[test]
+fn many_tickets_are_read_and_edited_in_one_request_each() {
+    let _shared = shared();
+    let c = client();
+    let a = new_ticket(&c, QUEUE_INCIDENTS, "many a");
+    let b = new_ticket(&c, QUEUE_REPORTS, "many b");
+    let missing = 999_998;
+    let before = c.requests();
+    let edits = c
+        .edit_many(&[
+            (
+                a,
+                TicketUpdate::new().set_cf(
+                    "ThreatQ Attributes",
+                    CfValue::Multi(vec!["Severity: High".into(), "Kill Chain: a, b".into()]),
+                ),
+            ),
+            (
+                b,
+                TicketUpdate::new().set_cf(
+                    "ThreatQ Link",
+                    CfValue::Single("https://tq.test/events/7/details\nStatus: deleted".into()),
+                ),
+            ),
+            (
+                missing,
+                TicketUpdate::new().set_cf("ThreatQ Link", CfValue::Single("x".into())),
+            ),
+        ])
+        .expect("edit many");
+    assert_eq!(c.requests(), before + 1, "one request");
+    assert_eq!(edits[0], (a, Ok(Edited::Updated)));
+    assert_eq!(edits[1], (b, Ok(Edited::Updated)));
+    assert!(
+        edits[2]
+            .1
+            .as_ref()
+            .is_err_and(|e| e.contains("does not exist")),
+        "{:?}",
+        edits[2]
+    );
+    let read = c
+        .tickets_fields(
+            &[a, b, missing],
+            &["Status", "CF.{ThreatQ Attributes}", "CF.{ThreatQ Link}"],
+        )
+        .expect("read many");
+    assert_eq!(read.len(), 3);
+    let ta = read[0].1.as_ref().expect("a");
+    let mut attrs = ta.cf_values("ThreatQ Attributes");
+    attrs.sort();
+    assert_eq!(attrs, ["Kill Chain: a, b", "Severity: High"]);
+    let tb = read[1].1.as_ref().expect("b");
+    assert_eq!(
+        tb.status(),
+        "new",
+        "the injected Status line changed nothing"
+    );
+    assert_eq!(
+        tb.cf("ThreatQ Link"),
+        Some("https://tq.test/events/7/details\nStatus: deleted")
+    );
+    assert_eq!(read[2].0, missing);
+    assert!(read[2].1.is_err());
 }

@@ -6,7 +6,7 @@
 //! [`lookups`], [`collections`]), with typed requests and answers ([`model`]). Calls the
 //! research marks as inferred ([I]) are each isolated behind one function and say so:
 //! [`ThreatQ::saved_search_hash`], [`ThreatQ::indicators_changed_since`],
-//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_by_attribute`],
+//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_matching`],
 //! [`ThreatQ::update_task`], [`ThreatQ::parse_attachment`], [`ThreatQ::watched_by`].
 //!
 //! The client runs on [`crate::rest::RestClient`]. Authentication is the password grant

@@ -253,6 +253,10 @@ pub struct IndicatorUpsert {
     /// Attributes to add.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeWrite>,
+    /// Objects to link the indicator to, by collection path: `"events": [{"id": 5}]`
+    /// (threatq-api.md §6, the consume payload's relations).
+    #[serde(flatten)]
+    pub relations: std::collections::BTreeMap<String, Vec<IdRef>>,
 }
 
 impl IndicatorUpsert {
@@ -264,7 +268,17 @@ impl IndicatorUpsert {
             status: None,
             sources: Vec::new(),
             attributes: Vec::new(),
+            relations: Default::default(),
         }
+    }
+
+    /// Links the indicator to `obj` as it is written.
+    pub fn linked_to(mut self, obj: &ObjRef) -> IndicatorUpsert {
+        self.relations
+            .entry(obj.collection.path().to_string())
+            .or_default()
+            .push(IdRef { id: obj.id });
+        self
     }
 }
 
@@ -452,6 +466,41 @@ pub struct Event {
     /// Embedded sources.
     #[serde(default, deserialize_with = "de_list")]
     pub sources: Vec<SourceName>,
+    /// Embedded tags (`with=tags`).
+    #[serde(
+        default,
+        deserialize_with = "de_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tags: Vec<Named>,
+    /// Embedded comments (`with=comments`).
+    #[serde(
+        default,
+        deserialize_with = "de_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub comments: Vec<Comment>,
+    /// Embedded related indicators (`with=indicators`, `indicators.type`, ...).
+    #[serde(
+        default,
+        deserialize_with = "de_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub indicators: Vec<Linked<Indicator>>,
+    /// Embedded related adversaries (`with=adversaries`).
+    #[serde(
+        default,
+        deserialize_with = "de_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub adversaries: Vec<Linked<Adversary>>,
+    /// Embedded related events (`with=events`, `events.attributes`, ...).
+    #[serde(
+        default,
+        deserialize_with = "de_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub events: Vec<Linked<Event>>,
 }
 
 /// An adversary as read.
@@ -814,12 +863,48 @@ impl Watched {
 }
 
 /// An object linked to another, with the id of the link (`pivot.id`, what unlinking takes).
+/// Read from a related-objects list (`GET /api/{objs}/{id}/{related}`) or from the lists a
+/// `with=indicators,...` embeds; the pivot is `None` when the answer leaves it out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linked<T> {
     /// The link's id (`pivot.id`).
     pub pivot_id: Option<i64>,
     /// The linked object.
     pub object: T,
+}
+
+/// The `pivot.id` of a related-object row, given as a number or a numeric string.
+pub fn pivot_id_of(row: &Value) -> Option<i64> {
+    row.pointer("/pivot/id").and_then(|p| {
+        p.as_i64()
+            .or_else(|| p.as_str().and_then(|s| s.trim().parse().ok()))
+    })
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Linked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let row = Value::deserialize(d)?;
+        let pivot_id = pivot_id_of(&row);
+        let object = serde_json::from_value(row).map_err(serde::de::Error::custom)?;
+        Ok(Linked { pivot_id, object })
+    }
+}
+
+impl<T: Serialize> Serialize for Linked<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(&self.object).map_err(serde::ser::Error::custom)?;
+        if let (Value::Object(m), Some(p)) = (&mut v, self.pivot_id) {
+            m.insert("pivot".into(), serde_json::json!({ "id": p }));
+        }
+        v.serialize(s)
+    }
+}
+
+/// `{"id": n}`: how bodies name an object to link (`"events": [{"id": 5}]`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+pub struct IdRef {
+    /// The object's id.
+    pub id: i64,
 }
 
 impl Collection {

@@ -41,7 +41,7 @@ impl RtClient {
     }
 
     /// `.../REST/1.0/`
-    pub fn base_url(&self) -> &str {
+    pub fn base_url(&self) -> String {
         self.transport.base()
     }
 
@@ -254,6 +254,146 @@ impl RtClient {
         Ok(parse_ids(&reply.body))
     }
 
+    /// Everything a sync reads of a ticket, in one request (`show` of several objects): the
+    /// ticket with every field, its links, its short history and, when `txn` is given, that
+    /// transaction in full. A missing ticket is an error with status 404.
+    pub fn snapshot(&self, id: u64, txn: Option<u64>) -> Result<Snapshot> {
+        let mut call = Call::post("show", true)
+            .field("id", format!("ticket/{id}"))
+            .field("id", format!("ticket/{id}/links"))
+            .field("id", format!("ticket/{id}/history"));
+        if let Some(t) = txn {
+            call = call.field("id", format!("ticket/{id}/history/id/{t}"));
+        }
+        let reply = self.ok(&call)?;
+        let forms = parse_forms(&reply.body, Keys::Any);
+        let mut forms = forms.into_iter();
+        let first = forms.next().unwrap_or_default();
+        let ticket = match Ticket::from_form(first.clone()) {
+            Some(t) => t,
+            None => {
+                let why = first.comment_text();
+                return Err(self.refusal(
+                    &call,
+                    if why.is_empty() {
+                        "the answer holds no ticket"
+                    } else {
+                        &why
+                    },
+                ));
+            }
+        };
+        let mut snap = Snapshot {
+            ticket,
+            links: Vec::new(),
+            history: Vec::new(),
+            transaction: None,
+        };
+        for form in forms {
+            match form.get("id").map(str::trim) {
+                Some(i) if i.ends_with("/links") => snap.links = parse_links(&form),
+                Some(_) => snap.transaction = Transaction::from_form(&form),
+                None => snap.history = parse_history(&form),
+            }
+        }
+        Ok(snap)
+    }
+
+    /// Transactions of a ticket in full, by id, in one request (`history/id/1,2,3`).
+    pub fn transactions_by_id(&self, id: u64, txns: &[u64]) -> Result<Vec<Transaction>> {
+        if txns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = txns.iter().map(u64::to_string).collect();
+        let call = Call::post("show", true)
+            .field("id", format!("ticket/{id}/history/id/{}", list.join(",")));
+        let reply = self.ok(&call)?;
+        Ok(parse_forms(&reply.body, Keys::Any)
+            .iter()
+            .filter_map(Transaction::from_form)
+            .collect())
+    }
+
+    /// Several tickets with only the `fields` named, in one request; each id maps to its
+    /// ticket or to RT's reason (a missing ticket: "Ticket 9 does not exist.").
+    pub fn tickets_fields(
+        &self,
+        ids: &[u64],
+        fields: &[&str],
+    ) -> Result<Vec<(u64, std::result::Result<Ticket, String>)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+        let call = Call::post("show", true)
+            .field("id", format!("ticket/{}", list.join(",")))
+            .field("fields", fields.join(","));
+        let reply = self.ok(&call)?;
+        let mut out: Vec<(u64, std::result::Result<Ticket, String>)> = Vec::new();
+        for form in parse_forms(&reply.body, Keys::Any) {
+            if let Some(t) = Ticket::from_form(form.clone()) {
+                out.push((t.id, Ok(t)));
+            } else {
+                let why = form.comment_text();
+                if let Some(id) = missing_ticket(&why) {
+                    out.push((id, Err(why)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes several tickets in one request (`edit` with one form per ticket). Each id
+    /// maps to [`Edited`] or RT's reason; a ticket RT says nothing about is `Unchanged`.
+    pub fn edit_many(
+        &self,
+        updates: &[(u64, TicketUpdate)],
+    ) -> Result<Vec<(u64, std::result::Result<Edited, String>)>> {
+        if updates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut forms = Vec::new();
+        for (id, u) in updates {
+            let with_id = u.clone().with_id(*id);
+            forms.push(
+                with_id
+                    .content()
+                    .map_err(|e| Error::runtime(e.to_string()))?,
+            );
+        }
+        let call = Call::post("edit", true).field("content", forms.join("--\n"));
+        let reply = self.transport.call(&call)?;
+        let code = reply.status.as_ref().map(|s| s.code);
+        if !matches!(code, None | Some(200) | Some(400) | Some(409)) {
+            return Err(self.transport.status_error(&call, &reply));
+        }
+        let mut out = Vec::new();
+        let forms = parse_forms(&reply.body, Keys::Any);
+        for (id, _) in updates {
+            let updated = format!("Ticket {id} updated.");
+            let mut result = Ok(Edited::Unchanged);
+            for f in &forms {
+                let text = f.comment_text();
+                if text.split("; ").any(|c| c == updated) {
+                    result = Ok(Edited::Updated);
+                    break;
+                }
+                if f.get("id").map(str::trim) == Some(&format!("ticket/{id}"))
+                    || text.contains(&format!("Ticket {id} does not exist"))
+                {
+                    result = Err(if text.is_empty() {
+                        "RT refused the change".to_string()
+                    } else {
+                        text
+                    });
+                    break;
+                }
+            }
+            out.push((*id, result));
+        }
+        Ok(out)
+    }
+
     /// The ticket custom fields of a queue (by name or id), with their single/multi kind.
     pub fn queue_custom_fields(&self, queue: &str) -> Result<Vec<CustomFieldDef>> {
         let call = Call::get(format!(
@@ -273,6 +413,30 @@ impl RtClient {
         }
         Ok(parse_defs(&reply.body))
     }
+}
+
+/// Everything a sync reads of a ticket ([`RtClient::snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The ticket with every field.
+    pub ticket: Ticket,
+    /// Its links, both directions.
+    pub links: Vec<Link>,
+    /// Its short history (transaction ids and descriptions), oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// The transaction asked for, in full.
+    pub transaction: Option<Transaction>,
+}
+
+/// The id of RT's "Ticket <id> does not exist." comment.
+fn missing_ticket(comment: &str) -> Option<u64> {
+    comment
+        .split("Ticket ")
+        .nth(1)?
+        .strip_suffix(" does not exist.")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The first form of an answer (empty when there is none).

@@ -17,7 +17,7 @@ pub mod search;
 pub mod ticket;
 pub mod transport;
 
-pub use client::{Edited, RtClient};
+pub use client::{Edited, RtClient, Snapshot};
 pub use customfields::CustomFieldDef;
 pub use history::{HistoryEntry, Transaction};
 pub use links::{Link, LinkType};

@@ -130,6 +130,13 @@ impl TicketUpdate {
         self.fields.is_empty()
     }
 
+    /// The same changes as one form of a multi-ticket `edit`, which names its ticket.
+    pub fn with_id(mut self, id: u64) -> TicketUpdate {
+        self.fields
+            .insert(0, ("id".to_string(), format!("ticket/{id}")));
+        self
+    }
+
     /// The form for `ticket/<id>/edit`: the fields, every value safe (see [`compose_form`]).
     /// No `id` field: the URL names the ticket, and RT counts an `id` field as a change.
     pub fn content(&self) -> Result<String, BadField> {

@@ -1,14 +1,22 @@
-//! The HTTP side of the REST 1.0 client, and the only place that sends requests: the base
-//! URL, the session (RT's `RT_SID_*` cookie from a login with `user`/`pass` form fields;
-//! REST 1.0 refuses HTTP Basic), one new login when RT answers `401 Credentials required`,
-//! and the mapping of answers to errors that name Request Tracker, the request and RT's
-//! message. It is built on `tq_common::http::Http` (TLS policy, timeouts, retries on connect
-//! errors, 5xx and 429); phase 2 moves it onto `tq_common::rest`'s raw send.
+//! The HTTP side of the REST 1.0 client, and the only place that sends requests. It runs on
+//! `tq_common::rest::RestClient` (base URL, the system's name in errors, TLS, timeouts,
+//! retries on connect errors, 5xx and 429) and adds RT's session:
+//!
+//! - REST 1.0 refuses HTTP Basic; it takes `user`/`pass` form fields on any request and
+//!   answers with the session cookie (`RT_SID_<rtname>.<port>`). So the first request of a
+//!   client carries the credentials (as POST form fields, never in a URL) and is the login:
+//!   a run that has one thing to ask sends one request, not a login and then the question.
+//!   Later requests carry the cookie.
+//! - RT answers `RT/x 401 Credentials required` inside an HTTP 200 when a session has ended:
+//!   the request is sent once more with the credentials. A 401 to a request that carried
+//!   them is a refused login, named as such.
+//! - Errors name Request Tracker, its host, the request and RT's message.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use tq_common::http::{Http, Method, Request};
+use tq_common::http::{Http, Method, Request, Response};
+use tq_common::rest::{RestClient, RestConfig};
 use tq_common::{Error, Result, Secret};
 
 use super::form::{comment_text, parse_reply, Reply};
@@ -26,7 +34,7 @@ pub struct Call {
 }
 
 impl Call {
-    /// A read: GET with query fields.
+    /// A read: GET with query fields (POST with form fields when it logs in).
     pub fn get(path: impl Into<String>) -> Call {
         Call {
             method: Method::Get,
@@ -47,7 +55,7 @@ impl Call {
         }
     }
 
-    /// Adds a field.
+    /// Adds a field (a field may be given several times: `id` of a `show`).
     pub fn field(mut self, k: impl Into<String>, v: impl Into<String>) -> Call {
         self.fields.push((k.into(), v.into()));
         self
@@ -55,11 +63,7 @@ impl Call {
 
     /// `METHOD /REST/1.0/<path>` for messages (no field values).
     pub fn describe(&self) -> String {
-        let m = match self.method {
-            Method::Get => "GET",
-            _ => "POST",
-        };
-        format!("{m} /REST/1.0/{}", self.path)
+        format!("{} /REST/1.0/{}", self.method.as_str(), self.path)
     }
 }
 
@@ -67,34 +71,8 @@ impl Call {
 /// host with a web path (`rt.example.com/rt`), or a URL (`https://rt.example.com/rt/`). Without
 /// a scheme, https.
 pub fn rest_base(web_url: &str) -> std::result::Result<String, String> {
-    let u = web_url.trim();
-    if u.is_empty() {
-        return Err("the RT URL is empty".into());
-    }
-    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("the RT URL {u:?} holds whitespace"));
-    }
-    let with_scheme = if u.contains("://") {
-        let scheme = u.split("://").next().unwrap_or("").to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(format!(
-                "the RT URL {u:?} must start with http:// or https://"
-            ));
-        }
-        u.to_string()
-    } else {
-        format!("https://{u}")
-    };
-    let after_scheme = with_scheme.split_once("://").map(|x| x.1).unwrap_or("");
-    if after_scheme.is_empty() || after_scheme.starts_with('/') {
-        return Err(format!("the RT URL {u:?} names no host"));
-    }
-    if with_scheme.contains(['?', '#']) {
-        return Err(format!(
-            "the RT URL {u:?} must not hold a query or fragment"
-        ));
-    }
-    let mut base = with_scheme.trim_end_matches('/').to_string();
+    let mut base =
+        tq_common::config::parse_web_url(web_url).map_err(|e| format!("the RT URL: {e}"))?;
     if base.to_ascii_lowercase().ends_with("/rest/1.0") {
         base.truncate(base.len() - "/REST/1.0".len());
     }
@@ -103,8 +81,7 @@ pub fn rest_base(web_url: &str) -> std::result::Result<String, String> {
 
 /// The HTTP transport of one RT user.
 pub struct Transport {
-    http: Http,
-    base: String,
+    rest: RestClient,
     user: String,
     password: Secret,
     session: Mutex<Option<Secret>>,
@@ -114,10 +91,18 @@ pub struct Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
-            .field("base", &self.base)
+            .field("base", &self.rest.base_url())
             .field("user", &self.user)
             .finish_non_exhaustive()
     }
+}
+
+/// How a request authenticates.
+enum As<'a> {
+    /// With the `user`/`pass` form fields (the login).
+    Credentials,
+    /// With the session cookie.
+    Session(&'a Secret),
 }
 
 impl Transport {
@@ -125,8 +110,7 @@ impl Transport {
     pub fn new(http: Http, web_url: &str, user: &str, password: Secret) -> Result<Transport> {
         let base = rest_base(web_url).map_err(Error::usage)?;
         Ok(Transport {
-            http,
-            base,
+            rest: RestClient::new(SYSTEM, base, http, RestConfig::default()),
             user: user.to_string(),
             password,
             session: Mutex::new(None),
@@ -135,8 +119,8 @@ impl Transport {
     }
 
     /// `.../REST/1.0/`
-    pub fn base(&self) -> &str {
-        &self.base
+    pub fn base(&self) -> String {
+        format!("{}/", self.rest.base_url())
     }
 
     /// How many HTTP requests were sent (logins included).
@@ -155,82 +139,10 @@ impl Transport {
 
     /// `scheme://host[:port]` of the base URL (errors name it).
     fn host(&self) -> &str {
-        let after = self.base.find("://").map_or(0, |i| i + 3);
-        let end = self.base[after..]
-            .find('/')
-            .map_or(self.base.len(), |i| after + i);
-        &self.base[..end]
-    }
-
-    /// Logs in (`user`/`pass` form fields) and keeps the session cookie.
-    pub fn login(&self) -> Result<()> {
-        let what = "POST /REST/1.0/ (login)";
-        let req = Request::new(Method::Post, self.base.clone())
-            .header("Accept", "text/plain")
-            .form(vec![
-                ("user".to_string(), self.user.clone()),
-                ("pass".to_string(), self.password.expose().to_string()),
-            ])
-            .idempotent(true);
-        let resp = self.send(what, &req, None)?;
-        let reply = self.reply(what, &resp)?;
-        let status = reply.status.as_ref().map_or(0, |s| s.code);
-        if status == 401 {
-            return Err(self.error(
-                what,
-                format!(
-                    "login as {:?} refused ({}); check the RT user name and password",
-                    self.user,
-                    reply.body.trim()
-                ),
-                Some(401),
-            ));
-        }
-        if status != 200 {
-            return Err(self.error(
-                what,
-                format!("login answered {}", status_text(&reply)),
-                Some(status),
-            ));
-        }
-        let cookie = resp
-            .headers
-            .iter()
-            .filter(|(k, _)| k == "set-cookie")
-            .filter_map(|(_, v)| v.split(';').next())
-            .find(|c| c.trim_start().starts_with("RT_SID_"))
-            .map(|c| Secret::new(c.trim()))
-            .ok_or_else(|| {
-                self.error(
-                    what,
-                    "login answered without an RT_SID session cookie",
-                    None,
-                )
-            })?;
-        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(cookie);
-        Ok(())
-    }
-
-    /// Ends the session at RT (`logout`) and forgets it; nothing is sent without one.
-    pub fn logout(&self) -> Result<()> {
-        let Some(session) = self
-            .session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        else {
-            return Ok(());
-        };
-        let what = "POST /REST/1.0/logout";
-        let req = Request::new(Method::Post, format!("{}logout", self.base))
-            .header("Accept", "text/plain")
-            .idempotent(true);
-        let resp = self.send(what, &req, Some(&session))?;
-        let reply = self.reply(what, &resp)?;
-        match reply.status.as_ref().map(|s| s.code) {
-            Some(200) => Ok(()),
-            _ => Err(self.error(what, status_text(&reply), None)),
-        }
+        let base = self.rest.base_url();
+        let after = base.find("://").map_or(0, |i| i + 3);
+        let end = base[after..].find('/').map_or(base.len(), |i| after + i);
+        &base[..end]
     }
 
     fn session(&self) -> Option<Secret> {
@@ -240,59 +152,118 @@ impl Transport {
             .clone()
     }
 
-    /// Sends a call (logging in first when there is no session, and once more when RT says
-    /// the session is gone) and returns RT's answer, whatever its status.
+    fn set_session(&self, s: Option<Secret>) {
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    /// Logs in now (`user`/`pass` to `/REST/1.0/`) and keeps the session cookie; a refused
+    /// login is an error that says so.
+    pub fn login(&self) -> Result<()> {
+        let call = Call::post("", true);
+        let reply = self.exchange(&call, "POST /REST/1.0/ (login)", As::Credentials)?;
+        match reply.status.as_ref().map(|s| s.code) {
+            Some(200) => Ok(()),
+            _ => Err(self.error(
+                "POST /REST/1.0/ (login)",
+                format!("login answered {}", status_text(&reply)),
+                reply.status.as_ref().map(|s| s.code),
+            )),
+        }
+    }
+
+    /// Ends the session at RT (`logout`) and forgets it; nothing is sent without one.
+    pub fn logout(&self) -> Result<()> {
+        let Some(session) = self.session() else {
+            return Ok(());
+        };
+        self.set_session(None);
+        let call = Call::post("logout", true);
+        let reply = self.exchange(&call, &call.describe(), As::Session(&session))?;
+        match reply.status.as_ref().map(|s| s.code) {
+            Some(200) => Ok(()),
+            _ => Err(self.error(&call.describe(), status_text(&reply), None)),
+        }
+    }
+
+    /// Sends a call and returns RT's answer, whatever its status: with the session cookie,
+    /// or, when there is none yet or RT says it has ended, with the credentials (the login).
     pub fn call(&self, call: &Call) -> Result<Reply> {
         let what = call.describe();
-        let url = format!("{}{}", self.base, call.path);
-        let mut req = Request::new(call.method, url)
-            .header("Accept", "text/plain")
-            .idempotent(call.idempotent);
-        req = match call.method {
-            Method::Get => call
+        if let Some(session) = self.session() {
+            let reply = self.exchange(call, &what, As::Session(&session))?;
+            if reply.status.as_ref().is_none_or(|s| s.code != 401) {
+                return Ok(reply);
+            }
+            log::debug!("{what}: the RT session ended; logging in again");
+            self.set_session(None);
+        }
+        self.exchange(call, &what, As::Credentials)
+    }
+
+    /// One request. With the credentials, a 401 is a refused login and RT's session cookie
+    /// is kept for the next requests.
+    fn exchange(&self, call: &Call, what: &str, auth: As<'_>) -> Result<Reply> {
+        let url = format!("{}/{}", self.rest.base_url(), call.path);
+        let mut req = Request::new(call.method, url).header("Accept", "text/plain");
+        req = match (&auth, call.method) {
+            (As::Session(_), Method::Get) => call
                 .fields
                 .iter()
                 .fold(req, |r, (k, v)| r.query(k.clone(), v.clone())),
-            _ => req.form(call.fields.clone()),
-        };
-        for attempt in 0..2 {
-            let session = match self.session() {
-                Some(s) => s,
-                None => {
-                    self.login()?;
-                    self.session()
-                        .ok_or_else(|| self.error(&what, "no session after login", None))?
-                }
-            };
-            let resp = self.send(&what, &req, Some(&session))?;
-            let reply = self.reply(&what, &resp)?;
-            if reply.status.as_ref().is_some_and(|s| s.code == 401) && attempt == 0 {
-                log::debug!("{what}: the RT session ended; logging in again");
-                *self.session.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                continue;
+            (As::Session(_), _) => req.form(call.fields.clone()),
+            (As::Credentials, _) => {
+                // Credentials never go in a URL: a read that logs in is a POST (REST 1.0
+                // reads its fields from either).
+                let mut form = vec![
+                    ("user".to_string(), self.user.clone()),
+                    ("pass".to_string(), self.password.expose().to_string()),
+                ];
+                form.extend(call.fields.iter().cloned());
+                req.method = Method::Post;
+                req.form(form)
             }
-            return Ok(reply);
+        };
+        if let As::Session(s) = &auth {
+            req = req.header("Cookie", s.expose());
         }
-        Err(self.error(
-            &what,
-            "RT asked for credentials again right after a login",
-            Some(401),
-        ))
+        let req = req.idempotent(call.idempotent);
+        let resp = self.send(what, &req)?;
+        let reply = parse_reply(&resp.text()).map_err(|e| self.error(what, e.to_string(), None))?;
+        if let As::Credentials = auth {
+            if reply.status.as_ref().is_some_and(|s| s.code == 401) {
+                return Err(self.error(
+                    what,
+                    format!(
+                        "login as {:?} refused ({}); check the RT user name and password",
+                        self.user,
+                        reply.body.trim()
+                    ),
+                    Some(401),
+                ));
+            }
+            let cookie = resp
+                .set_cookies()
+                .find(|(name, _)| name.starts_with("RT_SID_"))
+                .map(|(name, value)| Secret::new(format!("{name}={value}")));
+            match cookie {
+                Some(c) => self.set_session(Some(c)),
+                None if call.path.is_empty() => {
+                    return Err(self.error(
+                        what,
+                        "login answered without an RT_SID session cookie",
+                        None,
+                    ))
+                }
+                None => log::debug!("{what}: RT answered without a session cookie"),
+            }
+        }
+        Ok(reply)
     }
 
-    fn send(
-        &self,
-        what: &str,
-        req: &Request,
-        session: Option<&Secret>,
-    ) -> Result<tq_common::http::Response> {
+    fn send(&self, what: &str, req: &Request) -> Result<Response> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = match session {
-            Some(s) => self
-                .http
-                .send_with(SYSTEM, req, &[("Cookie", s.expose())])?,
-            None => self.http.send(SYSTEM, req)?,
-        };
+        log::debug!("{SYSTEM}: {what}");
+        let resp = self.rest.send(req)?;
         if resp.status != 200 {
             return Err(self.error(
                 what,
@@ -305,10 +276,6 @@ impl Transport {
             ));
         }
         Ok(resp)
-    }
-
-    fn reply(&self, what: &str, resp: &tq_common::http::Response) -> Result<Reply> {
-        parse_reply(&resp.text()).map_err(|e| self.error(what, e.to_string(), None))
     }
 
     /// An error for an answer whose status is not what the call expects.
