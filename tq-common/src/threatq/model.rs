@@ -253,10 +253,6 @@ pub struct IndicatorUpsert {
     /// Attributes to add.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeWrite>,
-    /// Objects to link the indicator to, by collection path: `"events": [{"id": 5}]`
-    /// (threatq-api.md §6, the consume payload's relations).
-    #[serde(flatten)]
-    pub relations: std::collections::BTreeMap<String, Vec<IdRef>>,
 }
 
 impl IndicatorUpsert {
@@ -268,17 +264,7 @@ impl IndicatorUpsert {
             status: None,
             sources: Vec::new(),
             attributes: Vec::new(),
-            relations: Default::default(),
         }
-    }
-
-    /// Links the indicator to `obj` as it is written.
-    pub fn linked_to(mut self, obj: &ObjRef) -> IndicatorUpsert {
-        self.relations
-            .entry(obj.collection.path().to_string())
-            .or_default()
-            .push(IdRef { id: obj.id });
-        self
     }
 }
 
@@ -900,12 +886,6 @@ impl<T: Serialize> Serialize for Linked<T> {
     }
 }
 
-/// `{"id": n}`: how bodies name an object to link (`"events": [{"id": 5}]`).
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
-pub struct IdRef {
-    /// The object's id.
-    pub id: i64,
-}
 
 impl Collection {
     /// The collection of a path segment (`indicators`, `events`, `campaign`, ...).

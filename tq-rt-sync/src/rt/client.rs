@@ -50,6 +50,17 @@ impl RtClient {
         self.transport.requests()
     }
 
+    /// The session cookie once logged in (a cron run keeps it for the next run).
+    pub fn session_cookie(&self) -> Option<Secret> {
+        self.transport.session_cookie()
+    }
+
+    /// Resumes the session of an earlier run (a new login follows by itself when RT has
+    /// ended it).
+    pub fn resume(&self, cookie: Secret) {
+        self.transport.resume(cookie)
+    }
+
     /// Logs in now (otherwise the first call does); checks the credentials.
     pub fn login(&self) -> Result<()> {
         self.transport.login()

@@ -145,6 +145,17 @@ impl Transport {
         &base[..end]
     }
 
+    /// The session cookie (`RT_SID_...=...`) once logged in, to resume it in a later run.
+    pub fn session_cookie(&self) -> Option<Secret> {
+        self.session()
+    }
+
+    /// Uses a session cookie of an earlier run; if RT has ended that session, the next
+    /// request logs in again by itself.
+    pub fn resume(&self, cookie: Secret) {
+        self.set_session(Some(cookie));
+    }
+
     fn session(&self) -> Option<Secret> {
         self.session
             .lock()
