@@ -112,7 +112,9 @@ fn lock_dir(log_dir: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(d) = log_dir {
         return Ok(d);
     }
-    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0);
     let d = std::env::temp_dir().join(format!("tq-rt-sync-{uid}"));
     match std::fs::DirBuilder::new().mode(0o700).create(&d) {
         Ok(()) => return Ok(d),
@@ -125,7 +127,10 @@ fn lock_dir(log_dir: Option<PathBuf>) -> Result<PathBuf> {
         }
     }
     let meta = std::fs::symlink_metadata(&d).map_err(|e| {
-        Error::runtime(format!("cannot read the lock directory {}: {e}", d.display()))
+        Error::runtime(format!(
+            "cannot read the lock directory {}: {e}",
+            d.display()
+        ))
     })?;
     if !meta.is_dir() || meta.uid() != uid || meta.permissions().mode() & 0o077 != 0 {
         return Err(Error::runtime(format!(
@@ -233,7 +238,11 @@ pub fn run(ctx: &Context, args: &ActionArgs) -> Result<()> {
     };
     match syncer.sync(&snap, plan) {
         Ok(out) => {
-            say(&out.summary(&s.urls));
+            say(&format!(
+                "{}; {} Request Tracker requests",
+                out.summary(&s.urls),
+                rt.requests()
+            ));
             Ok(())
         }
         Err(e) => {

@@ -24,7 +24,9 @@ use tq_common::{Error, Result, Secret};
 
 use crate::mapping::fields::ATTRIBUTES_CF;
 use crate::mapping::{Plan, TICKET_ID_ATTRIBUTE};
-use crate::options::{RT_CA_FILE, RT_HOST, RT_PASSWORD, RT_USERNAME, THREATQ_LINK_HOST, VERIFY_TLS};
+use crate::options::{
+    RT_CA_FILE, RT_HOST, RT_PASSWORD, RT_USERNAME, THREATQ_LINK_HOST, VERIFY_TLS,
+};
 use crate::pending;
 use crate::rt::{RtClient, TicketUpdate};
 use crate::sync::{is_ours, Syncer};
@@ -190,9 +192,9 @@ pub fn run(ctx: &Context) -> Result<()> {
         .as_deref()
         .map(second_before)
         .unwrap_or_else(|| EPOCH.to_string());
-    let events = ctx
-        .threatq()
-        .events_changed_since_with(&since, Some(TICKET_ID_ATTRIBUTE), CRON_WITH)?;
+    let events =
+        ctx.threatq()
+            .events_changed_since_with(&since, Some(TICKET_ID_ATTRIBUTE), CRON_WITH)?;
     let source = s.urls.source();
     let mut latest = state.watermark.clone().unwrap_or_default();
     let mut per_ticket: BTreeMap<u64, &Event> = BTreeMap::new();
@@ -215,7 +217,10 @@ pub fn run(ctx: &Context) -> Result<()> {
             .find(|a| a.name == TICKET_ID_ATTRIBUTE)
             .and_then(|a| a.value.trim().parse::<u64>().ok())
         else {
-            log::warn!("event {}: its {TICKET_ID_ATTRIBUTE} is not a ticket number; skipped", e.id);
+            log::warn!(
+                "event {}: its {TICKET_ID_ATTRIBUTE} is not a ticket number; skipped",
+                e.id
+            );
             continue;
         };
         seen += 1;

@@ -176,7 +176,10 @@ mod tests {
         let e = load(&FULL.replace(r#""version":1"#, r#""version":2"#)).unwrap_err();
         assert!(e.to_string().contains("[RT_SiteConfig] version"), "{e}");
         let e = load(&FULL.replace(r#""rtname":"rt.test""#, r#""rtname":["a"]"#)).unwrap_err();
-        assert!(e.to_string().contains("[RT_SiteConfig] rtname: is a list"), "{e}");
+        assert!(
+            e.to_string().contains("[RT_SiteConfig] rtname: is a list"),
+            "{e}"
+        );
         for bad in ["", "  ", "[1]", "{\"a\":"] {
             let e = Handover::parse(bad).unwrap_err();
             assert!(e.to_string().starts_with(ORIGIN), "{e}");
@@ -186,8 +189,11 @@ mod tests {
 
     #[test]
     fn numbers_and_booleans_read_as_text() {
-        let c = load(&FULL.replace(r#""ThreatQ_Use_SSL":"0""#, r#""ThreatQ_Use_SSL":true,"ThreatQ_Create_Wait":0"#))
-            .unwrap();
+        let c = load(&FULL.replace(
+            r#""ThreatQ_Use_SSL":"0""#,
+            r#""ThreatQ_Use_SSL":true,"ThreatQ_Create_Wait":0"#,
+        ))
+        .unwrap();
         assert!(c.get(SITE_THREATQ.verify_tls));
         assert_eq!(c.get(CREATE_WAIT), 0);
     }

@@ -39,7 +39,9 @@ mod tests {
     #[test]
     fn marks() {
         let m = marked(Some("https://tq/events/3/details"), "2026-11-23 14:48:32");
-        assert!(m.starts_with("https://tq/events/3/details (ThreatQ sync pending since 2026-11-23 14:48:32 UTC"));
+        assert!(m.starts_with(
+            "https://tq/events/3/details (ThreatQ sync pending since 2026-11-23 14:48:32 UTC"
+        ));
         assert!(is_marked(&m));
         assert_eq!(crate::urls::event_id_in(&m), Some(3));
         assert!(is_marked(&marked(None, "x")));

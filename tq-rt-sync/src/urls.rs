@@ -66,7 +66,9 @@ impl Urls {
 pub fn event_id_in(link: &str) -> Option<i64> {
     let i = link.find("/events/")?;
     let rest = &link[i + "/events/".len()..];
-    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
 

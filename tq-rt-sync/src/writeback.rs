@@ -172,6 +172,9 @@ mod tests {
         assert_eq!(w.changed_fields(&empty), [LINK_CF, ATTRIBUTES_CF]);
         assert!(!w.update_for(&empty).is_empty());
         let none = ticket("CF.{IP}: 1.2.3.4\n");
-        assert!(w.update_for(&none).is_empty(), "fields the queue lacks are left alone");
+        assert!(
+            w.update_for(&none).is_empty(),
+            "fields the queue lacks are left alone"
+        );
     }
 }

@@ -9,14 +9,16 @@
 //! One RT serves every test (started by the first, stopped when the binary exits); each test
 //! makes its own tickets. The stand-in's behaviour per ticket is set by a control file.
 
+mod common;
+
+use common::Web;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tq_common::http::{Http, HttpSettings, Method, Request, Response};
-use tq_common::Secret;
 use tq_rt_sync::rt::{CfValue, LinkType, NewTicket, RtClient, TicketUpdate};
 use tq_testkit::rigs::rt::{
     Rt, RtOptions, RtUser, ALICE, AUDITOR, QUEUE_GENERAL, QUEUE_INCIDENTS, QUEUE_REPORTS, ROOT,
@@ -107,18 +109,8 @@ fn standin_dir(rt: &Rt) -> PathBuf {
     rt.dir().join("var").join("standin")
 }
 
-fn http() -> Http {
-    Http::new(HttpSettings::default()).expect("http")
-}
-
 fn rest(user: RtUser) -> RtClient {
-    RtClient::new(
-        http(),
-        &rig().rt.url(),
-        user.name,
-        Secret::new(user.password),
-    )
-    .expect("client")
+    common::rest(&rig().rt.url(), user)
 }
 
 /// One recorded run of the stand-in.
@@ -481,74 +473,6 @@ fn the_scrip_does_not_wait_for_the_sync_and_logs_failures() {
     assert!(t0.elapsed() >= Duration::from_secs(3));
 }
 
-/// A logged-in web session (RT's login form; requests carry the session cookie and a
-/// Referer of RT itself, which RT's CSRF check asks for).
-struct Web {
-    http: Http,
-    cookie: Secret,
-}
-
-impl Web {
-    fn login(user: RtUser) -> Web {
-        let http = http();
-        let req = Request::new(
-            Method::Post,
-            format!("{}/NoAuth/Login.html", rig().rt.url()),
-        )
-        .header("Accept", "text/html")
-        .form(vec![
-            ("user".into(), user.name.into()),
-            ("pass".into(), user.password.into()),
-        ]);
-        let resp = http.send("RT web", &req).expect("login");
-        let cookie = resp
-            .headers
-            .iter()
-            .filter(|(k, _)| k == "set-cookie")
-            .filter_map(|(_, v)| v.split(';').next())
-            .find(|c| c.starts_with("RT_SID_"))
-            .expect("session cookie")
-            .to_string();
-        let web = Web {
-            http,
-            cookie: Secret::new(cookie),
-        };
-        let home = web.get("/");
-        assert!(
-            home.text().contains("Logged in as"),
-            "login as {} failed",
-            user.name
-        );
-        web
-    }
-
-    fn send(&self, req: Request) -> Response {
-        let req = req
-            .header("Accept", "text/html")
-            .header("Referer", format!("{}/", rig().rt.url()));
-        self.http
-            .send_with("RT web", &req, &[("Cookie", self.cookie.expose())])
-            .expect("web request")
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.send(Request::new(
-            Method::Get,
-            format!("{}{path}", rig().rt.url()),
-        ))
-    }
-
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.send(
-            Request::new(Method::Post, format!("{}{path}", rig().rt.url())).form(
-                form.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-        )
-    }
-}
-
 #[test]
 fn sync_ticket_menu_runs_the_sync_and_shows_its_output() {
     let _s = settings_shared();
@@ -556,7 +480,7 @@ fn sync_ticket_menu_runs_the_sync_and_shows_its_output() {
     let id = root
         .create_ticket(&NewTicket::new(QUEUE_REPORTS, "menu"))
         .expect("create");
-    let web = Web::login(ROOT);
+    let web = Web::login(&rig().rt.url(), ROOT);
     let page = web.get(&format!("/Ticket/Display.html?id={id}")).text();
     assert!(
         page.contains(&format!(
@@ -609,7 +533,7 @@ fn sync_ticket_menu_runs_the_sync_and_shows_its_output() {
 fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
     let _all = SETTINGS.write().unwrap_or_else(|e| e.into_inner());
     // A user without admin rights: RT's own 403 for /Admin.
-    let alice = Web::login(ALICE);
+    let alice = Web::login(&rig().rt.url(), ALICE);
     let r = alice.get("/Admin/Tools/ThreatQ.html");
     assert_eq!(r.status, 403);
     assert!(!r.text().contains("ThreatQ_Host"));
@@ -619,7 +543,7 @@ fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
     );
     assert_eq!(r.status, 403);
     // A user who may open the Admin menu but is no super user: RT's permission-denied page.
-    let auditor = Web::login(AUDITOR);
+    let auditor = Web::login(&rig().rt.url(), AUDITOR);
     let r = auditor.get("/Admin/Tools/ThreatQ.html");
     assert_eq!(r.status, 403);
     assert!(r.text().contains("Permission Denied"), "{}", r.text());
@@ -633,7 +557,7 @@ fn edit_threatq_config_is_for_super_users_and_shows_no_password() {
     );
     assert_eq!(r.status, 403);
 
-    let root = Web::login(ROOT);
+    let root = Web::login(&rig().rt.url(), ROOT);
     assert!(root
         .get("/Admin/")
         .text()

@@ -886,7 +886,6 @@ impl<T: Serialize> Serialize for Linked<T> {
     }
 }
 
-
 impl Collection {
     /// The collection of a path segment (`indicators`, `events`, `campaign`, ...).
     pub fn from_path(path: &str) -> Collection {

@@ -73,10 +73,22 @@ const fn rule(cf: &'static str, multi: bool, target: Target) -> FieldRule {
 /// The mapping, in the guide's order.
 pub const FIELDS: &[FieldRule] = &[
     rule("IP", true, Target::Indicator(IndicatorType::Address)),
-    rule("FileNames", true, Target::Indicator(IndicatorType::Fixed("Filename"))),
+    rule(
+        "FileNames",
+        true,
+        Target::Indicator(IndicatorType::Fixed("Filename")),
+    ),
     rule("HASH", true, Target::Indicator(IndicatorType::Hash)),
-    rule("Domains", true, Target::Indicator(IndicatorType::Fixed("FQDN"))),
-    rule("Sender", true, Target::Indicator(IndicatorType::Fixed("Email Address"))),
+    rule(
+        "Domains",
+        true,
+        Target::Indicator(IndicatorType::Fixed("FQDN")),
+    ),
+    rule(
+        "Sender",
+        true,
+        Target::Indicator(IndicatorType::Fixed("Email Address")),
+    ),
     rule("URL", true, Target::Indicator(IndicatorType::Fixed("URL"))),
     rule("Threat Actors", true, Target::Adversary),
     rule("Threat Campaign", false, Target::Campaign),
@@ -255,9 +267,7 @@ mod tests {
     use crate::rt::form::{parse_forms, Keys};
 
     fn ticket(cfs: &str) -> Ticket {
-        let text = format!(
-            "id: ticket/7\nQueue: Incidents\nSubject: Phish\nStatus: open\n{cfs}"
-        );
+        let text = format!("id: ticket/7\nQueue: Incidents\nSubject: Phish\nStatus: open\n{cfs}");
         Ticket::from_form(parse_forms(&text, Keys::Any).remove(0)).unwrap()
     }
 
@@ -316,8 +326,11 @@ mod tests {
     fn rejected_and_resolved_tickets() {
         let t = |s: &str| {
             Ticket::from_form(
-                parse_forms(&format!("id: ticket/1\nQueue: Q\nSubject: s\nStatus: {s}\n"), Keys::Any)
-                    .remove(0),
+                parse_forms(
+                    &format!("id: ticket/1\nQueue: Q\nSubject: s\nStatus: {s}\n"),
+                    Keys::Any,
+                )
+                .remove(0),
             )
             .unwrap()
         };

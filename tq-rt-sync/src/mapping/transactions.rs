@@ -110,8 +110,14 @@ mod tests {
     fn the_table() {
         assert_eq!(Plan::for_transaction("Comment").describe(), "comments");
         assert_eq!(Plan::for_transaction("Correspond").describe(), "comments");
-        assert_eq!(Plan::for_transaction("AddLink").describe(), "linked tickets");
-        assert_eq!(Plan::for_transaction("CustomField").describe(), "custom fields");
+        assert_eq!(
+            Plan::for_transaction("AddLink").describe(),
+            "linked tickets"
+        );
+        assert_eq!(
+            Plan::for_transaction("CustomField").describe(),
+            "custom fields"
+        );
         assert_eq!(Plan::for_transaction("Status").describe(), "status");
         let create = Plan::for_transaction("Create");
         assert!(create.wait_for_create && create.is_full());

@@ -29,7 +29,11 @@ pub fn sync(
         let mut ids = Vec::new();
         let mut created = Vec::new();
         for name in &missing {
-            let adversary = match found.iter().filter(|a| a.name == *name).min_by_key(|a| a.id) {
+            let adversary = match found
+                .iter()
+                .filter(|a| a.name == *name)
+                .min_by_key(|a| a.id)
+            {
                 Some(a) if is_ours(&a.sources, &source) => a.clone(),
                 Some(a) => {
                     // Attributed to this RT too, so that the ticket may unlink it later.

@@ -111,10 +111,8 @@ pub fn sync_status(
         Some(row) if same_value(&row.value, &desired.status) => {}
         Some(row) => {
             s.tq.update_attribute(obj, row.id, &desired.status)?;
-            out.changes.push(format!(
-                "Status {:?} -> {:?}",
-                row.value, desired.status
-            ));
+            out.changes
+                .push(format!("Status {:?} -> {:?}", row.value, desired.status));
             for a in event.attributes.iter_mut().filter(|a| a.id == row.id) {
                 a.value = desired.status.clone();
             }
@@ -122,7 +120,11 @@ pub fn sync_status(
         None => {
             let rows = s.tq.add_attributes(
                 obj,
-                &[AttributeWrite::new(STATUS_ATTRIBUTE, &desired.status, &source)],
+                &[AttributeWrite::new(
+                    STATUS_ATTRIBUTE,
+                    &desired.status,
+                    &source,
+                )],
             )?;
             out.changes.push(format!("Status {:?}", desired.status));
             event.attributes.extend(rows);

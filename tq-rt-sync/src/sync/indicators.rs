@@ -5,8 +5,7 @@
 
 use serde_json::json;
 use tq_common::threatq::{
-    Collection, Event, Indicator, IndicatorUpsert, Linked, NameRef, ObjRef, SourceName,
-    SourceWrite,
+    Collection, Event, Indicator, IndicatorUpsert, Linked, NameRef, ObjRef, SourceName, SourceWrite,
 };
 use tq_common::{Error, Result};
 
@@ -34,9 +33,7 @@ pub fn sync(
         .collect();
     if !missing.is_empty() {
         let leaves: Vec<_> = missing.iter().map(|(v, _)| json!({ "value": v })).collect();
-        let existing = s
-            .tq
-            .query_indicators(json!({ "+or": leaves }), json!({}))?;
+        let existing = s.tq.query_indicators(json!({ "+or": leaves }), json!({}))?;
         let items: Vec<IndicatorUpsert> = missing
             .iter()
             .map(|(v, t)| {
@@ -77,7 +74,8 @@ pub fn sync(
             });
         }
         s.tq.link(obj, &Collection::Indicators, &ids)?;
-        out.changes.push(format!("indicators linked: {}", ids.len()));
+        out.changes
+            .push(format!("indicators linked: {}", ids.len()));
     }
     let stale: Vec<Linked<Indicator>> = event
         .indicators

@@ -20,8 +20,8 @@ pub mod tags;
 
 use tq_common::threatq::events::EventMatch;
 use tq_common::threatq::{
-    pivot_id_of, AttributeWrite, Collection, Event, EventCreate, IdOnly, Linked, ObjRef, SourceName,
-    ThreatQ,
+    pivot_id_of, AttributeWrite, Collection, Event, EventCreate, IdOnly, Linked, ObjRef,
+    SourceName, ThreatQ,
 };
 use tq_common::Result;
 
@@ -199,7 +199,10 @@ impl Syncer<'_> {
             Some(e) => {
                 let dups = found
                     .iter()
-                    .filter(|o| o.id != e.id && ticket_event(std::slice::from_ref(*o), ticket.id, &source).is_some())
+                    .filter(|o| {
+                        o.id != e.id
+                            && ticket_event(std::slice::from_ref(*o), ticket.id, &source).is_some()
+                    })
                     .count();
                 if dups > 0 {
                     log::warn!(
@@ -246,7 +249,9 @@ impl Syncer<'_> {
             tags::sync(self, &obj, &mut event, &desired, &mut out)?;
         }
         if plan.fields || plan.links {
-            related::sync(self, &obj, &mut event, &desired, &found, &linked, plan, &mut out)?;
+            related::sync(
+                self, &obj, &mut event, &desired, &found, &linked, plan, &mut out,
+            )?;
         }
         if plan.comments {
             comments::sync(self, &obj, &mut event, snap, &mut out)?;
@@ -298,7 +303,8 @@ impl Syncer<'_> {
         if changed.is_empty() {
             return Ok(());
         }
-        self.rt.edit_ticket(snap.ticket.id, &wb.update_for(&snap.ticket))?;
+        self.rt
+            .edit_ticket(snap.ticket.id, &wb.update_for(&snap.ticket))?;
         log::info!(
             "ticket {}: wrote back {}",
             snap.ticket.id,
@@ -318,7 +324,11 @@ pub fn pivots<T>(
     stale: &[Linked<T>],
     id: impl Fn(&T) -> i64,
 ) -> Result<Vec<i64>> {
-    if let Some(all) = stale.iter().map(|l| l.pivot_id).collect::<Option<Vec<i64>>>() {
+    if let Some(all) = stale
+        .iter()
+        .map(|l| l.pivot_id)
+        .collect::<Option<Vec<i64>>>()
+    {
         return Ok(all);
     }
     let rows = s.tq.related(obj, collection)?;
@@ -327,9 +337,7 @@ pub fn pivots<T>(
         let oid = id(&l.object);
         let p = l.pivot_id.or_else(|| {
             rows.iter()
-                .find(|r| {
-                    serde_json::from_value::<IdOnly>((*r).clone()).is_ok_and(|x| x.id == oid)
-                })
+                .find(|r| serde_json::from_value::<IdOnly>((*r).clone()).is_ok_and(|x| x.id == oid))
                 .and_then(pivot_id_of)
         });
         match p {

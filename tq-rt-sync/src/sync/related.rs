@@ -129,7 +129,7 @@ fn campaign(s: &Syncer<'_>, found: &[Event], title: &str, source: &str) -> Resul
             ..
         }) => {
             s.tq.ensure_event_type(CAMPAIGN)?;
-            s.tq.create_event(&create)?
+            s.tq.create_event_unchecked(&create)?
         }
         Err(e) => return Err(e),
     };

@@ -26,7 +26,8 @@ pub fn sync(
         return Ok(());
     }
     s.tq.add_tags(obj, &missing)?;
-    out.changes.push(format!("tags added: {}", missing.join(", ")));
+    out.changes
+        .push(format!("tags added: {}", missing.join(", ")));
     event.tags.extend(missing.iter().map(|t| Named {
         id: 0,
         name: t.to_string(),

@@ -352,8 +352,11 @@ sub LogResult {
     my ( $class, $describe, $status, $output ) = @_;
     my $level = $status == 0 ? 'debug' : 'error';
     my @lines = grep {/\S/} split /\r?\n/, ( defined $output ? $output : '' );
-    my $last = @lines ? pop @lines : '';
     RT->Logger->log( level => $level, message => "ThreatQ: $describe: $_" ) for @lines;
+    # The result is the last line but the run's closing "run finished in N s".
+    my @result = grep { !/ run finished in [\d.]+ s\s*$/ } @lines;
+    my $last = @result ? $result[-1] : '';
+    $last =~ s/^\S+Z\s+[A-Z]+\s+\S+:\s+//;    # the log line's time, level and module
     my $head = $status == 0 ? "ThreatQ: sync of $describe finished" : "ThreatQ: sync of $describe failed (exit status $status)";
     $head .= ": $last" if length $last;
     RT->Logger->log( level => $level, message => $head );
