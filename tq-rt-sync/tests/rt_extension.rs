@@ -1,10 +1,11 @@
-//! RT::Extension::ThreatQ in a real Request Tracker, with a stand-in for tq-rt-sync as
-//! `ThreatQ_Sync_Binary` (until the binary has its action mode). The stand-in records its
-//! argv, environment, standard input and the `ps` listing of the machine while it runs, so the
-//! tests see: which transactions start a sync and with which arguments, that the settings
-//! (passwords included) arrive on standard input and nowhere else, the queue filter, the skip
-//! of RT_User_For_ThreatQ's own transactions, the Sync Ticket page, and Edit ThreatQ Config
-//! for super users only.
+//! RT::Extension::ThreatQ in a real Request Tracker, with a recording stand-in for
+//! tq-rt-sync as `ThreatQ_Sync_Binary` (rt_sync.rs runs the real binary). The stand-in
+//! records its argv, environment, standard input and the `ps` listing of the machine while it
+//! runs, so the tests see exactly what the extension hands over: which transactions start a
+//! sync and with which arguments, that the settings (passwords included) arrive on standard
+//! input and nowhere else, the queue filter, the skip of RT_User_For_ThreatQ's own
+//! transactions, the Sync Ticket page (success and failure), and Edit ThreatQ Config for
+//! super users only.
 //!
 //! One RT serves every test (started by the first, stopped when the binary exits); each test
 //! makes its own tickets. The stand-in's behaviour per ticket is set by a control file.
