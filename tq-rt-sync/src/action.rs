@@ -13,6 +13,8 @@
 //!   in `ThreatQ_Log_Dir` or a private directory under the system temp dir).
 //! - Create waits `ThreatQ_Create_Wait` seconds (default 5) first, holding the lock, so the
 //!   ticket is complete and the other syncs of the new ticket follow it.
+//! - RT's session is kept for the next sync (`<instance>.<rtname>.rt-session`, mode 0600,
+//!   beside the locks): a sync sends no login while RT keeps the session open.
 //! - A sync that fails after RT answered marks the ticket's ThreatQ Link as pending
 //!   ([`crate::pending`]): the next cron run or a Sync Ticket completes it.
 
@@ -33,6 +35,7 @@ use crate::options::{
     WEB_URL,
 };
 use crate::pending;
+use crate::rt::session::StoredSession;
 use crate::rt::{CfValue, RtClient, Snapshot, TicketUpdate};
 use crate::sync::{now_utc, Syncer};
 use crate::urls::{event_id_in, Urls};
@@ -211,6 +214,26 @@ fn say(line: &str) {
 pub fn run(ctx: &Context, args: &ActionArgs) -> Result<()> {
     let s = Settings::from_config(ctx)?;
     let rt = s.rt(ctx)?;
+    let session_file = ctx.config_dir.join(format!(
+        "{}.{}.rt-session",
+        ctx.instance,
+        file_part(s.rtname.as_deref().unwrap_or("rt"))
+    ));
+    let kept = StoredSession::load(&session_file);
+    if let Some(k) = &kept {
+        k.resume_into(&rt, &s.web_url, &s.rt_user);
+    }
+    let result = sync_ticket(ctx, args, &s, &rt);
+    let now = StoredSession::of(&rt, &s.web_url, &s.rt_user);
+    if now.is_some() && now != kept {
+        if let Some(n) = now {
+            n.save(&session_file);
+        }
+    }
+    result
+}
+
+fn sync_ticket(ctx: &Context, args: &ActionArgs, s: &Settings, rt: &RtClient) -> Result<()> {
     let plan = Plan::for_transaction(&args.kind);
     if plan.wait_for_create && !s.create_wait.is_zero() {
         log::info!(
@@ -230,7 +253,7 @@ pub fn run(ctx: &Context, args: &ActionArgs) -> Result<()> {
         return Ok(());
     }
     let syncer = Syncer {
-        rt: &rt,
+        rt,
         tq: ctx.threatq(),
         urls: s.urls.clone(),
         status: ctx.status().to_string(),
@@ -246,7 +269,7 @@ pub fn run(ctx: &Context, args: &ActionArgs) -> Result<()> {
             Ok(())
         }
         Err(e) => {
-            mark_pending(&rt, &snap, &s.urls);
+            mark_pending(rt, &snap, &s.urls);
             Err(e)
         }
     }

@@ -28,6 +28,7 @@ use crate::options::{
     RT_CA_FILE, RT_HOST, RT_PASSWORD, RT_USERNAME, THREATQ_LINK_HOST, VERIFY_TLS,
 };
 use crate::pending;
+use crate::rt::session::StoredSession;
 use crate::rt::{RtClient, TicketUpdate};
 use crate::sync::{is_ours, Syncer};
 use crate::urls::Urls;
@@ -101,17 +102,6 @@ pub fn check_rt(ctx: &Context) -> Result<String> {
     Ok(format!("logged in to {} as {}", s.rt_host, s.rt_user))
 }
 
-/// RT's session, kept for the next run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StoredSession {
-    /// The RT URL and user it belongs to.
-    pub rt: String,
-    /// The user.
-    pub user: String,
-    /// The cookie (`RT_SID_...=...`); the state file is mode 0600, like the config.
-    pub cookie: String,
-}
-
 /// What a run leaves for the next.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CronState {
@@ -119,7 +109,7 @@ pub struct CronState {
     pub watermark: Option<String>,
     /// The events handled whose latest change is the watermark (skipped when seen again).
     pub at_mark: Vec<i64>,
-    /// RT's session.
+    /// RT's session (the state file is mode 0600, like the config).
     pub rt_session: Option<StoredSession>,
 }
 
@@ -150,12 +140,8 @@ pub fn run(ctx: &Context) -> Result<()> {
     let s = Settings::from_config(ctx)?;
     let mut state: CronState = ctx.state.load()?.unwrap_or_default();
     let rt = s.rt()?;
-    if let Some(sess) = state
-        .rt_session
-        .as_ref()
-        .filter(|x| x.rt == s.rt_host && x.user == s.rt_user)
-    {
-        rt.resume(Secret::new(sess.cookie.clone()));
+    if let Some(sess) = &state.rt_session {
+        sess.resume_into(&rt, &s.rt_host, &s.rt_user);
     }
     let syncer = Syncer {
         rt: &rt,
@@ -302,11 +288,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         state.watermark = Some(latest);
         state.at_mark = at_mark;
     }
-    state.rt_session = rt.session_cookie().map(|c| StoredSession {
-        rt: s.rt_host.clone(),
-        user: s.rt_user.clone(),
-        cookie: c.expose().to_string(),
-    });
+    state.rt_session = StoredSession::of(&rt, &s.rt_host, &s.rt_user);
     ctx.state.save(&state)?;
     log::info!(
         "{completed} of {} pending syncs completed; {seen} touched events, {written} tickets \

@@ -13,8 +13,9 @@ static RT: OnceLock<Rt> = OnceLock::new();
 fn with_rt(_tq: &FakeThreatQ) -> Setup {
     let rt = RT.get_or_init(|| {
         Rt::start(RtOptions {
-            site_config: "Set($ThreatQ_Sync_Binary, '/bin/false');\nSet($RT_Queues_For_ThreatQ, '');\n"
-                .into(),
+            site_config:
+                "Set($ThreatQ_Sync_Binary, '/bin/false');\nSet($RT_Queues_For_ThreatQ, '');\n"
+                    .into(),
             ..RtOptions::default()
         })
     });

@@ -945,6 +945,12 @@ fn concurrent_syncs_of_one_ticket_make_one_event() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // Each one synced, one after the other (none gave up on the held lock).
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("ticket {id}: ThreatQ event ")),
+            "{text}"
+        );
     }
     assert!(
         t0.elapsed() >= Duration::from_secs(1),
@@ -1027,4 +1033,74 @@ fn the_action_refuses_bad_settings_naming_the_key() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing on standard input"));
+}
+
+#[test]
+fn a_first_cron_run_covers_every_event_with_an_rt_ticket_id() {
+    let _s = serial();
+    // A ticket the scrip never synced, whose event someone made in ThreatQ, with a
+    // related indicator and an attribute.
+    let id = root()
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "made in ThreatQ"))
+        .expect("create");
+    let ev = tq().add_object(
+        "events",
+        json!({
+            "title": format!("RT #{id}: made in ThreatQ"), "type": "Incident",
+            "sources": [{"name": source()}],
+            "attributes": [{"name": "RT Ticket ID", "value": id.to_string()},
+                           {"name": "Owner Team", "value": "SOC"}],
+        }),
+    );
+    let ind = tq().add_indicator("first-run.example", "FQDN", "Active");
+    tq().link("events", ev, "indicators", ind);
+    // An event of another RT is left alone.
+    let other = root()
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "another RT's number"))
+        .expect("create");
+    tq().add_object(
+        "events",
+        json!({
+            "title": "RT #x: elsewhere", "type": "Incident",
+            "sources": [{"name": "Request Tracker rt.elsewhere.example"}],
+            "attributes": [{"name": "RT Ticket ID", "value": other.to_string()}],
+        }),
+    );
+    let fresh = tempfile::tempdir().expect("dir");
+    std::fs::copy(
+        rig().cron.path().join("tq-rt-sync.ini"),
+        fresh.path().join("first.ini"),
+    )
+    .expect("copy ini");
+    let out = Command::new(BIN)
+        .args([
+            "-c",
+            &fresh.path().display().to_string(),
+            "-n",
+            "first",
+            "-v",
+            "2",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("cron");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = ticket(id);
+    assert_eq!(
+        t.cf("ThreatQ Link"),
+        Some(format!("{}/events/{ev}/details", tq().url()).as_str()),
+        "{text}"
+    );
+    assert_eq!(t.cf_values("ThreatQ Attributes"), ["Owner Team: SOC"]);
+    assert!(t.cf_values("ThreatQ Indicators")[0].starts_with("FQDN: first-run.example "));
+    assert_eq!(
+        ticket(other).cf("ThreatQ Link"),
+        Some(""),
+        "another RT's event"
+    );
 }

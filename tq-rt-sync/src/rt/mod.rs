@@ -6,7 +6,7 @@
 //!   answer means;
 //! - [`transport`]: the only place that sends HTTP (session login, one new login on
 //!   `401 Credentials required`, errors naming Request Tracker);
-//! - [`client`]: [`RtClient`], the calls.
+//! - [`client`]: [`RtClient`], the calls; [`session`]: a session kept between runs.
 
 pub mod client;
 pub mod customfields;
@@ -14,6 +14,7 @@ pub mod form;
 pub mod history;
 pub mod links;
 pub mod search;
+pub mod session;
 pub mod ticket;
 pub mod transport;
 
