@@ -107,8 +107,10 @@ pub fn check_rt(ctx: &Context) -> Result<String> {
 pub struct CronState {
     /// The latest change (`touched_at` or `updated_at`) of the events handled.
     pub watermark: Option<String>,
-    /// The events handled whose latest change is the watermark (skipped when seen again).
-    pub at_mark: Vec<i64>,
+    /// The events handled whose latest change is the watermark, each with the fingerprint
+    /// of what was written back ([`WriteBack::fingerprint`]): seen again unchanged, they are
+    /// skipped; changed again within that same second, they are written back.
+    pub at_mark: Vec<(i64, u64)>,
     /// RT's session (the state file is mode 0600, like the config).
     pub rt_session: Option<StoredSession>,
 }
@@ -116,6 +118,9 @@ pub struct CronState {
 /// The time one second before `stamp` (`YYYY-MM-DD HH:MM:SS`), so that changes in the
 /// watermark's second after the last query are seen; the events of that second already
 /// handled are told by [`CronState::at_mark`].
+///
+/// (`touched_at` has a resolution of one second: an event changed again in the second of the
+/// last run has the same stamp, and only its content tells.)
 pub fn second_before(stamp: &str) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     match time::PrimitiveDateTime::parse(stamp, &f) {
@@ -190,7 +195,11 @@ pub fn run(ctx: &Context) -> Result<()> {
         if at > latest.as_str() {
             latest = at.to_string();
         }
-        if state.watermark.as_deref() == Some(at) && state.at_mark.contains(&e.id) {
+        if state.watermark.as_deref() == Some(at)
+            && state
+                .at_mark
+                .contains(&(e.id, WriteBack::of(e, &s.urls).fingerprint()))
+        {
             continue;
         }
         if !is_ours(&e.sources, &source) {
@@ -270,21 +279,22 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
 
     if !latest.is_empty() {
-        let at_mark: Vec<i64> = events
+        let mut at_mark: Vec<(i64, u64)> = events
             .iter()
             .filter(|e| changed_at(e) == latest)
-            .map(|e| e.id)
-            .chain(
+            .map(|e| (e.id, WriteBack::of(e, &s.urls).fingerprint()))
+            .collect();
+        if state.watermark.as_deref() == Some(latest.as_str()) {
+            let newer: Vec<i64> = at_mark.iter().map(|(id, _)| *id).collect();
+            at_mark.extend(
                 state
                     .at_mark
                     .iter()
-                    .copied()
-                    .filter(|_| state.watermark.as_deref() == Some(latest.as_str())),
-            )
-            .collect();
-        let mut at_mark = at_mark;
+                    .filter(|(id, _)| !newer.contains(id))
+                    .copied(),
+            );
+        }
         at_mark.sort_unstable();
-        at_mark.dedup();
         state.watermark = Some(latest);
         state.at_mark = at_mark;
     }

@@ -67,6 +67,19 @@ impl WriteBack {
         }
     }
 
+    /// A fingerprint of the three values (the cron mode tells an event changed again
+    /// within one second by it).
+    pub fn fingerprint(&self) -> u64 {
+        let mut f = tq_common::dedup::Fingerprint::new().str(&self.link);
+        for group in [&self.attributes, &self.indicators] {
+            f = f.u64(group.len() as u64);
+            for v in group {
+                f = f.str(v);
+            }
+        }
+        f.finish()
+    }
+
     /// The edit that brings `ticket` to these values: only the fields that differ, and only
     /// those its queue has (empty when nothing changes).
     pub fn update_for(&self, ticket: &Ticket) -> TicketUpdate {
@@ -171,6 +184,10 @@ mod tests {
         let empty = ticket("CF.{ThreatQ Link}: \nCF.{ThreatQ Attributes}: \n");
         assert_eq!(w.changed_fields(&empty), [LINK_CF, ATTRIBUTES_CF]);
         assert!(!w.update_for(&empty).is_empty());
+        let mut other = w.clone();
+        other.attributes.push("Confidence: High".into());
+        assert_ne!(other.fingerprint(), w.fingerprint());
+        assert_eq!(w.clone().fingerprint(), w.fingerprint());
         let none = ticket("CF.{IP}: 1.2.3.4\n");
         assert!(
             w.update_for(&none).is_empty(),

@@ -311,6 +311,22 @@ fn rt_requests(cron_output: &str) -> u64 {
         .unwrap_or_else(|| panic!("no request count in:\n{cron_output}"))
 }
 
+/// Freezes FakeThreatQ's clock for a test; unfreezes it when dropped (even on a panic).
+struct FrozenClock;
+
+impl FrozenClock {
+    fn at_now() -> FrozenClock {
+        tq().freeze_at(&tq().now());
+        FrozenClock
+    }
+}
+
+impl Drop for FrozenClock {
+    fn drop(&mut self) {
+        tq().unfreeze();
+    }
+}
+
 const MD5: &str = "44d88612fea8a8f36de82e1278abb02f";
 const SHA1: &str = "3395856ce81f2b7382dee72602f798b642f14140";
 const SHA256: &str = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
@@ -707,6 +723,9 @@ fn a_field_line_in_a_value_changes_no_other_field() {
 #[test]
 fn cron_writes_back_threatq_context_and_a_run_without_change_sends_one_request() {
     let _s = serial();
+    // ThreatQ's clock stands still: every change below is in the second of the last run
+    // (touched_at has a resolution of one second), the case a watermark alone would miss.
+    let _clock = FrozenClock::at_now();
     let (id, ev) = synced_ticket("cron write-back");
     // Bring the watermark up to now, then change the event in ThreatQ.
     let (code, out) = cron(&[]);
