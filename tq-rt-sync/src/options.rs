@@ -9,7 +9,7 @@
 //!   errors name the RT_SiteConfig setting.
 
 use tq_common::config::{
-    BoolOpt, IntOpt, ListOpt, Maybe, Opt, PathOpt, SecretOpt, StrOpt, ThreatQKeys, ThreatQNames,
+    BoolOpt, IntOpt, ListOpt, Maybe, Opt, PathOpt, SecretOpt, StrOpt, ThreatQKeys,
 };
 
 tq_common::options! {
@@ -40,18 +40,59 @@ pub const SITE: &str = "RT_SiteConfig";
 
 /// The ThreatQ settings under the guide's RT_SiteConfig names. `ThreatQ_Use_SSL` turns
 /// certificate verification on or off for ThreatQ and for RT's REST API alike.
-pub const SITE_THREATQ: ThreatQKeys = ThreatQKeys::named(
-    SITE,
-    ThreatQNames {
-        host: "ThreatQ_Host",
-        client_id: "ThreatQ_CID",
-        username: "ThreatQ_User",
-        password: "ThreatQ_Password",
-        status: "ThreatQ_Status",
-        ca_file: "ThreatQ_CA_File",
-        verify_tls: "ThreatQ_Use_SSL",
-    },
-);
+pub const SITE_THREATQ: ThreatQKeys = ThreatQKeys {
+    host: StrOpt::new(
+        SITE,
+        "ThreatQ_Host",
+        "ThreatQ_Host",
+        "The host name or IP of your ThreatQ instance; host:port or an https:// URL also \
+         work. The ticket links (ThreatQ Link, ThreatQ Indicators) point there too.",
+    )
+    .host(),
+    client_id: SecretOpt::new(
+        SITE,
+        "ThreatQ_CID",
+        "ThreatQ_CID",
+        "The API Client ID of ThreatQ_User (My Account / OAuth Management page).",
+    ),
+    username: StrOpt::new(
+        SITE,
+        "ThreatQ_User",
+        "ThreatQ_User",
+        "The ThreatQ user (an e-mail address) the sync logs in as.",
+    ),
+    password: SecretOpt::new(
+        SITE,
+        "ThreatQ_Password",
+        "ThreatQ_Password",
+        "The password of ThreatQ_User (RT_SiteConfig.pm only).",
+    ),
+    status: StrOpt::new(
+        SITE,
+        "ThreatQ_Status",
+        "ThreatQ_Status",
+        "The status of indicators the sync creates (must exist in ThreatQ, e.g. Review); \
+         indicators ThreatQ already has keep theirs.",
+    ),
+    ca_file: PathOpt::file(
+        SITE,
+        "ThreatQ_CA_File",
+        "ThreatQ_CA_File",
+        "A PEM file of CA certificates trusted besides the system store, for ThreatQ and \
+         RT's REST API.",
+    )
+    .optional(),
+    verify_tls: BoolOpt::new(
+        SITE,
+        "ThreatQ_Use_SSL",
+        "ThreatQ_Use_SSL",
+        "1 verifies the TLS certificates of ThreatQ and of RT's REST API; 0 turns that off \
+         (insecure: a warning on every sync). Also Yes/No, true/false.",
+    )
+    .default("1"),
+    proxy: None,
+    timeout: None,
+};
 
 tq_common::options! {
     section "RT_SiteConfig";
