@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tq_common::app::Context;
 use tq_common::http::{Http, HttpSettings};
-use tq_common::threatq::Event;
+use tq_common::threatq::{Collection, Event, ObjRef};
 use tq_common::{Error, Result, Secret};
 
 use crate::mapping::fields::ATTRIBUTES_CF;
@@ -183,10 +183,17 @@ pub fn run(ctx: &Context) -> Result<()> {
         .as_deref()
         .map(second_before)
         .unwrap_or_else(|| EPOCH.to_string());
-    let events =
-        ctx.threatq()
-            .events_changed_since_with(&since, Some(TICKET_ID_ATTRIBUTE), CRON_WITH)?;
+    let tq = ctx.threatq();
+    let mut events = tq.events_changed_since_with(&since, Some(TICKET_ID_ATTRIBUTE), CRON_WITH)?;
     let source = s.urls.source();
+    // A server that does not embed the indicators: read them per event (so a write-back
+    // never drops them).
+    for e in events
+        .iter_mut()
+        .filter(|e| e.indicators.is_none() && is_ours(&e.sources, &source))
+    {
+        e.indicators = Some(tq.linked(&ObjRef::event(e.id), &Collection::Indicators, "type")?);
+    }
     let mut latest = state.watermark.clone().unwrap_or_default();
     let mut per_ticket: BTreeMap<u64, &Event> = BTreeMap::new();
     let mut seen = 0;

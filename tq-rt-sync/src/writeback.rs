@@ -22,8 +22,9 @@ pub struct WriteBack {
     pub link: String,
     /// ThreatQ Attributes, sorted.
     pub attributes: Vec<String>,
-    /// ThreatQ Indicators, sorted.
-    pub indicators: Vec<String>,
+    /// ThreatQ Indicators, sorted; `None` when the event was read without its indicators
+    /// (the field is then left as it is).
+    pub indicators: Option<Vec<String>>,
 }
 
 /// A value on one line: a multi-value custom field cannot hold a line break.
@@ -47,23 +48,25 @@ impl WriteBack {
             .map(|a| format!("{}: {}", one_line(&a.name), one_line(&a.value)))
             .filter(|l| !l.ends_with(": "))
             .collect();
-        let indicators = event
-            .indicators
-            .iter()
-            .map(|l| {
-                let i = &l.object;
-                format!(
-                    "{}: {} {}",
-                    i.type_name.as_deref().unwrap_or("Indicator"),
-                    one_line(&i.value),
-                    urls.details(&Collection::Indicators, i.id)
-                )
-            })
-            .collect();
+        let indicators = event.indicators.as_ref().map(|list| {
+            sorted_unique(
+                list.iter()
+                    .map(|l| {
+                        let i = &l.object;
+                        format!(
+                            "{}: {} {}",
+                            i.type_name.as_deref().unwrap_or("Indicator"),
+                            one_line(&i.value),
+                            urls.details(&Collection::Indicators, i.id)
+                        )
+                    })
+                    .collect(),
+            )
+        });
         WriteBack {
             link: urls.event(event.id),
             attributes: sorted_unique(attributes),
-            indicators: sorted_unique(indicators),
+            indicators,
         }
     }
 
@@ -71,7 +74,8 @@ impl WriteBack {
     /// within one second by it).
     pub fn fingerprint(&self) -> u64 {
         let mut f = tq_common::dedup::Fingerprint::new().str(&self.link);
-        for group in [&self.attributes, &self.indicators] {
+        let none = Vec::new();
+        for group in [&self.attributes, self.indicators.as_ref().unwrap_or(&none)] {
             f = f.u64(group.len() as u64);
             for v in group {
                 f = f.str(v);
@@ -89,15 +93,8 @@ impl WriteBack {
                 u = u.set_cf(LINK_CF, CfValue::Single(self.link.clone()));
             }
         }
-        for (cf, want) in [
-            (ATTRIBUTES_CF, &self.attributes),
-            (INDICATORS_CF, &self.indicators),
-        ] {
-            if ticket.cf(cf).is_none() {
-                continue;
-            }
-            let have = sorted_unique(ticket.cf_values(cf).iter().map(|v| one_line(v)).collect());
-            if &have != want {
+        for (cf, want) in self.lists() {
+            if Self::differs(ticket, cf, want) {
                 u = u.set_cf(cf, CfValue::Multi(want.clone()));
             }
         }
@@ -110,19 +107,27 @@ impl WriteBack {
         if ticket.cf(LINK_CF).is_some_and(|c| c.trim() != self.link) {
             out.push(LINK_CF);
         }
-        for (cf, want) in [
-            (ATTRIBUTES_CF, &self.attributes),
-            (INDICATORS_CF, &self.indicators),
-        ] {
-            if ticket.cf(cf).is_none() {
-                continue;
-            }
-            let have = sorted_unique(ticket.cf_values(cf).iter().map(|v| one_line(v)).collect());
-            if &have != want {
+        for (cf, want) in self.lists() {
+            if Self::differs(ticket, cf, want) {
                 out.push(cf);
             }
         }
         out
+    }
+
+    /// The multi-value fields and their values (ThreatQ Indicators only when known).
+    fn lists(&self) -> Vec<(&'static str, &Vec<String>)> {
+        let mut v = vec![(ATTRIBUTES_CF, &self.attributes)];
+        if let Some(i) = &self.indicators {
+            v.push((INDICATORS_CF, i));
+        }
+        v
+    }
+
+    /// Whether the ticket has field `cf` (its queue applies it) with other values.
+    fn differs(ticket: &Ticket, cf: &str, want: &[String]) -> bool {
+        ticket.cf(cf).is_some()
+            && sorted_unique(ticket.cf_values(cf).iter().map(|v| one_line(v)).collect()) != want
     }
 }
 
@@ -163,11 +168,20 @@ mod tests {
         assert_eq!(w.link, "https://tq/events/12/details");
         assert_eq!(w.attributes, ["Note: two lines", "Severity: High"]);
         assert_eq!(
-            w.indicators,
+            w.indicators.as_deref().unwrap(),
             [
                 "FQDN: evil.example https://tq/indicators/31/details",
                 "IP Address: 10.0.0.1 https://tq/indicators/30/details"
             ]
+        );
+        let mut without = event();
+        without.indicators = None;
+        let w2 = WriteBack::of(&without, &Urls::new("https://tq", "https://rt"));
+        assert_eq!(w2.indicators, None);
+        let t = ticket("CF.{ThreatQ Link}: https://tq/events/12/details\nCF.{ThreatQ Attributes}: Severity: High,Note: two lines\nCF.{ThreatQ Indicators}: kept\n");
+        assert!(
+            w2.update_for(&t).is_empty(),
+            "indicators not read: the field is left alone"
         );
     }
 

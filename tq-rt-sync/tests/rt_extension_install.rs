@@ -172,3 +172,57 @@ fn makefile_install_and_initdb_give_a_working_extension() {
         );
     }
 }
+
+/// `make dist` makes the tarball packaging ships (RT-Extension-ThreatQ-<version>.tar.gz), and
+/// its MANIFEST lists every file of the extension: none is left out of the tarball.
+#[test]
+fn make_dist_packs_every_file() {
+    let work = TempDir::new("tq-rt-ext-dist");
+    let src = work.path().join("src");
+    copy_tree(&extension_dir(), &src);
+    run(&src, &[], &["perl", "Makefile.PL"]);
+    let out = run(&src, &[], &["make", "dist"]);
+    let tarball = std::fs::read_dir(&src)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap_or_else(|| panic!("no tarball:\n{out}"));
+    let name = tarball.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("RT-Extension-ThreatQ-") && name.ends_with(".tar.gz"),
+        "{name}"
+    );
+    let listing = run(&src, &[], &["tar", "tzf", &tarball.to_string_lossy()]);
+    let manifest = std::fs::read_to_string(extension_dir().join("MANIFEST")).expect("MANIFEST");
+    let mut files = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if rel != "blib" {
+                    walk(root, &p, out);
+                }
+            } else if !rel.starts_with('.')
+                && !matches!(
+                    rel.as_str(),
+                    "Makefile" | "pm_to_blib" | "MYMETA.json" | "MYMETA.yml"
+                )
+            {
+                out.push(rel);
+            }
+        }
+    }
+    walk(&extension_dir(), &extension_dir(), &mut files);
+    for f in &files {
+        assert!(
+            manifest.lines().any(|l| l.trim() == f),
+            "{f} is not in the extension's MANIFEST"
+        );
+        assert!(
+            listing.lines().any(|l| l.ends_with(&format!("/{f}"))),
+            "{f} is not in {name}:\n{listing}"
+        );
+    }
+}

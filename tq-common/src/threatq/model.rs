@@ -5,6 +5,22 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+/// A list the answer may leave out: `None` when absent or null (so a caller can tell "not
+/// embedded" from "none"), else the rows that fit (as [`de_list`]).
+fn de_opt_list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => Some(
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
 /// Reads an id given as a number or a numeric string.
 pub fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     match Value::deserialize(d)? {
@@ -452,41 +468,43 @@ pub struct Event {
     /// Embedded sources.
     #[serde(default, deserialize_with = "de_list")]
     pub sources: Vec<SourceName>,
-    /// Embedded tags (`with=tags`).
+    /// Embedded tags (`with=tags`); `None` when the answer did not embed them.
     #[serde(
         default,
-        deserialize_with = "de_list",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub tags: Vec<Named>,
-    /// Embedded comments (`with=comments`).
+    pub tags: Option<Vec<Named>>,
+    /// Embedded comments (`with=comments`); `None` when not embedded.
     #[serde(
         default,
-        deserialize_with = "de_list",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub comments: Vec<Comment>,
-    /// Embedded related indicators (`with=indicators`, `indicators.type`, ...).
+    pub comments: Option<Vec<Comment>>,
+    /// Embedded related indicators (`with=indicators`, `indicators.type`, ...); `None` when
+    /// not embedded (read them with [`crate::threatq::ThreatQ::linked`]).
     #[serde(
         default,
-        deserialize_with = "de_list",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub indicators: Vec<Linked<Indicator>>,
-    /// Embedded related adversaries (`with=adversaries`).
+    pub indicators: Option<Vec<Linked<Indicator>>>,
+    /// Embedded related adversaries (`with=adversaries`); `None` when not embedded.
     #[serde(
         default,
-        deserialize_with = "de_list",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub adversaries: Vec<Linked<Adversary>>,
-    /// Embedded related events (`with=events`, `events.attributes`, ...).
+    pub adversaries: Option<Vec<Linked<Adversary>>>,
+    /// Embedded related events (`with=events`, `events.attributes`, ...); `None` when not
+    /// embedded.
     #[serde(
         default,
-        deserialize_with = "de_list",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub events: Vec<Linked<Event>>,
+    pub events: Option<Vec<Linked<Event>>>,
 }
 
 /// An adversary as read.

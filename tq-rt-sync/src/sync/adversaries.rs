@@ -21,7 +21,13 @@ pub fn sync(
     let missing: Vec<&str> = desired
         .adversaries
         .iter()
-        .filter(|n| !event.adversaries.iter().any(|a| a.object.name == **n))
+        .filter(|n| {
+            !event
+                .adversaries
+                .iter()
+                .flatten()
+                .any(|a| a.object.name == **n)
+        })
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
@@ -50,7 +56,7 @@ pub fn sync(
                 }
             };
             ids.push(adversary.id);
-            event.adversaries.push(Linked {
+            event.adversaries.get_or_insert_with(Vec::new).push(Linked {
                 pivot_id: None,
                 object: adversary,
             });
@@ -65,6 +71,7 @@ pub fn sync(
     let stale: Vec<Linked<Adversary>> = event
         .adversaries
         .iter()
+        .flatten()
         .filter(|a| {
             is_ours(&a.object.sources, &source) && !desired.adversaries.contains(&a.object.name)
         })
@@ -75,6 +82,7 @@ pub fn sync(
         s.tq.unlink(obj, &Collection::Adversaries, &p)?;
         event
             .adversaries
+            .get_or_insert_with(Vec::new)
             .retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
         out.changes.push(format!(
             "adversaries unlinked: {}",

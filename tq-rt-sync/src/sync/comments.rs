@@ -9,7 +9,7 @@
 use tq_common::threatq::{Comment, Event, ObjRef};
 use tq_common::Result;
 
-use super::{Outcome, Syncer};
+use super::{event_comments, Outcome, Syncer};
 use crate::rt::{Snapshot, Transaction};
 
 /// How a comment names its RT transaction.
@@ -46,14 +46,21 @@ pub fn sync(
     snap: &Snapshot,
     out: &mut Outcome,
 ) -> Result<()> {
-    let missing: Vec<u64> = snap
+    let messages: Vec<u64> = snap
         .history
         .iter()
         .filter(|h| is_message(&h.description))
         .map(|h| h.id)
+        .collect();
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let existing = event_comments(s, event)?;
+    let missing: Vec<u64> = messages
+        .into_iter()
         .filter(|id| {
             let m = marker(*id);
-            !event.comments.iter().any(|c| c.value.contains(&m))
+            !existing.iter().any(|c| c.value.contains(&m))
         })
         .collect();
     if missing.is_empty() {
@@ -79,7 +86,7 @@ pub fn sync(
     {
         let text = comment_text(snap.ticket.id, t);
         let c: Comment = s.tq.add_comment(obj, &text)?;
-        event.comments.push(c);
+        event_comments(s, event)?.push(c);
         added += 1;
     }
     if added > 0 {

@@ -9,7 +9,7 @@ use tq_common::threatq::{
 };
 use tq_common::{Error, Result};
 
-use super::{is_ours, pivots, Outcome, Syncer};
+use super::{is_ours, linked_indicators, pivots, Outcome, Syncer};
 use crate::mapping::fields::INDICATOR_TYPES;
 use crate::mapping::Desired;
 
@@ -26,10 +26,11 @@ pub fn sync(
     out: &mut Outcome,
 ) -> Result<()> {
     let source = s.source();
+    let linked = linked_indicators(s, event)?;
     let missing: Vec<&(String, &'static str)> = desired
         .indicators
         .iter()
-        .filter(|(v, t)| !event.indicators.iter().any(|l| is(&l.object, v, t)))
+        .filter(|(v, t)| !linked.iter().any(|l| is(&l.object, v, t)))
         .collect();
     if !missing.is_empty() {
         let leaves: Vec<_> = missing.iter().map(|(v, _)| json!({ "value": v })).collect();
@@ -60,7 +61,7 @@ pub fn sync(
                     )
                 })?;
             ids.push(id);
-            event.indicators.push(Linked {
+            linked.push(Linked {
                 pivot_id: None,
                 object: Indicator {
                     id,
@@ -77,8 +78,7 @@ pub fn sync(
         out.changes
             .push(format!("indicators linked: {}", ids.len()));
     }
-    let stale: Vec<Linked<Indicator>> = event
-        .indicators
+    let stale: Vec<Linked<Indicator>> = linked
         .iter()
         .filter(|l| {
             let i = &l.object;
@@ -93,9 +93,7 @@ pub fn sync(
     if !stale.is_empty() {
         let p = pivots(s, obj, &Collection::Indicators, &stale, |i| i.id)?;
         s.tq.unlink(obj, &Collection::Indicators, &p)?;
-        event
-            .indicators
-            .retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
+        linked_indicators(s, event)?.retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
         out.changes.push(format!(
             "indicators unlinked: {}",
             stale

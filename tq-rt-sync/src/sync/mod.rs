@@ -20,8 +20,8 @@ pub mod tags;
 
 use tq_common::threatq::events::EventMatch;
 use tq_common::threatq::{
-    pivot_id_of, AttributeWrite, Collection, Event, EventCreate, IdOnly, Linked, ObjRef,
-    SourceName, ThreatQ,
+    pivot_id_of, AttributeWrite, Collection, Comment, Event, EventCreate, IdOnly, Indicator,
+    Linked, ObjRef, SourceName, ThreatQ,
 };
 use tq_common::Result;
 
@@ -256,6 +256,7 @@ impl Syncer<'_> {
         if plan.comments {
             comments::sync(self, &obj, &mut event, snap, &mut out)?;
         }
+        linked_indicators(self, &mut event)?;
         self.write_back(snap, &event, &mut out)?;
         Ok(out)
     }
@@ -285,7 +286,13 @@ impl Syncer<'_> {
         .chain(desired.attributes.iter().cloned())
         .map(|(n, v)| AttributeWrite::new(n, v, &source))
         .collect();
-        let event = self.tq.create_event_unchecked(&create)?;
+        let mut event = self.tq.create_event_unchecked(&create)?;
+        // A new event has nothing related yet.
+        event.tags = Some(Vec::new());
+        event.comments = Some(Vec::new());
+        event.indicators = Some(Vec::new());
+        event.adversaries = Some(Vec::new());
+        event.events = Some(Vec::new());
         log::info!(
             "ticket {}: created ThreatQ event {} ({:?}, {} attributes)",
             ticket.id,
@@ -313,6 +320,31 @@ impl Syncer<'_> {
         out.written_back = changed;
         Ok(())
     }
+}
+
+/// The event's related indicators (with their type and sources): as the query embedded
+/// them, else read now (one request; a server that does not embed them).
+pub fn linked_indicators<'e>(
+    s: &Syncer<'_>,
+    event: &'e mut Event,
+) -> Result<&'e mut Vec<Linked<Indicator>>> {
+    if event.indicators.is_none() {
+        let l = s.tq.linked::<Indicator>(
+            &ObjRef::event(event.id),
+            &Collection::Indicators,
+            "type,sources",
+        )?;
+        event.indicators = Some(l);
+    }
+    Ok(event.indicators.get_or_insert_with(Vec::new))
+}
+
+/// The event's comments: as the query embedded them, else read now (one request).
+pub fn event_comments<'e>(s: &Syncer<'_>, event: &'e mut Event) -> Result<&'e mut Vec<Comment>> {
+    if event.comments.is_none() {
+        event.comments = Some(s.tq.comments(&ObjRef::event(event.id))?);
+    }
+    Ok(event.comments.get_or_insert_with(Vec::new))
 }
 
 /// The pivot ids of the links to `stale`: from the rows as read, or, when the answer left

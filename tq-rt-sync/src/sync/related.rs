@@ -52,7 +52,7 @@ pub fn sync(
     }
     let to_link: Vec<&Event> = targets
         .iter()
-        .filter(|t| !event.events.iter().any(|l| l.object.id == t.id))
+        .filter(|t| !event.events.iter().flatten().any(|l| l.object.id == t.id))
         .collect();
     if !to_link.is_empty() {
         let ids: Vec<i64> = to_link.iter().map(|e| e.id).collect();
@@ -65,14 +65,18 @@ pub fn sync(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        event.events.extend(to_link.iter().map(|e| Linked {
-            pivot_id: None,
-            object: (*e).clone(),
-        }));
+        event
+            .events
+            .get_or_insert_with(Vec::new)
+            .extend(to_link.iter().map(|e| Linked {
+                pivot_id: None,
+                object: (*e).clone(),
+            }));
     }
     let stale: Vec<Linked<Event>> = event
         .events
         .iter()
+        .flatten()
         .filter(|l| {
             let e = &l.object;
             let managed = (plan.fields && is_campaign(e)) || (plan.links && is_ticket_event(e));
@@ -85,6 +89,7 @@ pub fn sync(
         s.tq.unlink(obj, &Collection::Events, &p)?;
         event
             .events
+            .get_or_insert_with(Vec::new)
             .retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
         out.changes.push(format!(
             "events unlinked: {}",

@@ -19,7 +19,7 @@ pub fn sync(
     let missing: Vec<&str> = desired
         .tags
         .iter()
-        .filter(|t| !event.tags.iter().any(|e| e.name == **t))
+        .filter(|t| !event.tags.iter().flatten().any(|e| e.name == **t))
         .map(String::as_str)
         .collect();
     if missing.is_empty() {
@@ -28,9 +28,12 @@ pub fn sync(
     s.tq.add_tags(obj, &missing)?;
     out.changes
         .push(format!("tags added: {}", missing.join(", ")));
-    event.tags.extend(missing.iter().map(|t| Named {
-        id: 0,
-        name: t.to_string(),
-    }));
+    event
+        .tags
+        .get_or_insert_with(Vec::new)
+        .extend(missing.iter().map(|t| Named {
+            id: 0,
+            name: t.to_string(),
+        }));
     Ok(())
 }
