@@ -5,7 +5,7 @@
 //! (attributes, sources, comments, tags, links, watch), [`users`], [`watchlist`],
 //! [`lookups`], [`collections`]), with typed requests and answers ([`model`]). Calls the
 //! research marks as inferred ([I]) are each isolated behind one function and say so:
-//! [`ThreatQ::saved_search_hash`], [`ThreatQ::indicators_changed_since`],
+//! [`ThreatQ::saved_searches`], [`ThreatQ::indicators_changed_since`],
 //! [`ThreatQ::events_changed_since`], [`ThreatQ::events_matching`],
 //! [`ThreatQ::update_task`], [`ThreatQ::parse_attachment`], [`ThreatQ::watched_by`].
 //!

@@ -796,6 +796,20 @@ fn de_id_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     })
 }
 
+/// A saved search (data collection) as listed by `GET /api/search/query` [I] (§5).
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq, Eq)]
+pub struct SavedSearchInfo {
+    /// Id, when listed.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub id: Option<i64>,
+    /// Its name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// Its hash (what `GET /api/{objs}/query/hash/<hash>` takes).
+    #[serde(default, deserialize_with = "de_text")]
+    pub hash: String,
+}
+
 /// A watchlist entry of an object (§16).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct WatchEntry {

@@ -4,7 +4,9 @@
 //!
 //! Prints one `key=value` line per item on stdout (`url=`, `host=`, `ca_file=`,
 //! `client_id=`, `username=`, `password=`, ..., then `ready=1`) and runs until SIGTERM,
-//! SIGINT, or stdin closes (unless `--ignore-stdin`). Later issues add other fakes as more
+//! SIGINT, or stdin closes (unless `--ignore-stdin`). With `--seed`, SIGUSR1 makes the
+//! seeded changes the e-mail alerts report (`seed::email_changes`, once) and prints
+//! `changes=<n>`. Later issues add other fakes as more
 //! [`Service`]s (`--with-ctr`, ...), each printing its own prefixed lines.
 
 use std::io::{Read, Write};
@@ -98,6 +100,10 @@ impl Service for ThreatQ {
                 v.push(("saved_search".to_string(), format!("{name}|{hash}")));
             }
             v.push(("indicators".to_string(), s.indicators.len().to_string()));
+            v.push((
+                "watcher".to_string(),
+                format!("{} <{}>", seed::WATCHER.1, seed::WATCHER.0),
+            ));
         }
         v
     }
@@ -272,8 +278,13 @@ fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
 fn main() {
     let args = Args::parse();
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+    let changes = Arc::new(AtomicBool::new(false));
+    for (sig, flag) in [
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGUSR1, &changes),
+    ] {
+        if let Err(e) = signal_hook::flag::register(sig, flag.clone()) {
             eprintln!("tq-sim: cannot handle signal {sig}: {e}");
             std::process::exit(1);
         }
@@ -313,9 +324,10 @@ fn main() {
             }
         }
     }
-    services.insert(0, Box::new(tq));
+    let mut changed = false;
     let mut out = std::io::stdout().lock();
-    for s in &services {
+    let all = std::iter::once(&tq as &dyn Service).chain(services.iter().map(|s| s.as_ref()));
+    for s in all {
         for (k, v) in s.lines() {
             let _ = writeln!(out, "{k}={v}");
         }
@@ -334,7 +346,15 @@ fn main() {
         });
     }
     while !stop.load(Ordering::SeqCst) {
+        if changes.swap(false, Ordering::SeqCst) && !changed {
+            if let Some(seeded) = &tq.seeded {
+                changed = true;
+                let n = seed::email_changes(&tq.fake, seeded);
+                let _ = writeln!(std::io::stdout(), "changes={n}");
+            }
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(services);
+    drop(tq);
 }

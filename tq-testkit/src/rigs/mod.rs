@@ -13,6 +13,7 @@
 pub mod dxl;
 pub mod mosquitto;
 pub mod rt;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
