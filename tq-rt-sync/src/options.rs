@@ -116,8 +116,8 @@ tq_common::options! {
     pub WEB_URL: StrOpt = StrOpt::new("WebURL", "WebURL").web_url();
     /// RT's $rtname (names the per-ticket lock files).
     pub RTNAME: Maybe<StrOpt> = StrOpt::new("rtname", "rtname").optional();
-    /// The format version of the hand-over (1).
-    pub VERSION: IntOpt = IntOpt::new("version", "version").range(1, 1);
+    /// The format version of the hand-over (1; a later format gets a new number).
+    pub VERSION: IntOpt = IntOpt::new("version", "version").range(1, 1).default("1");
 }
 
 /// Every option of the action mode's hand-over, in order.
