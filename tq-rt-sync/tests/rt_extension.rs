@@ -222,9 +222,7 @@ fn wait_log(parts: &[&str]) -> String {
 }
 
 fn log_tail() -> String {
-    let log = rig().rt.log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("ThreatQ")).collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
+    common::log_tail(&rig().rt, 30)
 }
 
 fn control(ticket: u64, what: &str) {

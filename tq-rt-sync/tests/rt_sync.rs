@@ -124,9 +124,7 @@ fn assert_no_secret(what: &str, text: &str) {
 }
 
 fn log_tail() -> String {
-    let log = rig().rt.log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("ThreatQ")).collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
+    common::log_tail(&rig().rt, 40)
 }
 
 /// The result line RT logged for each sync of a ticket's transactions.

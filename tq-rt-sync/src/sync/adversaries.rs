@@ -3,10 +3,10 @@
 //! none of that name, and linked in one request;
 //! adversaries of this RT's source that the ticket no longer names are unlinked.
 
-use tq_common::threatq::{Adversary, Collection, Event, Linked, ObjRef};
+use tq_common::threatq::{Collection, Event, Linked, ObjRef};
 use tq_common::Result;
 
-use super::{is_ours, pivots, Outcome, Syncer};
+use super::{is_ours, unlink_stale, Outcome, Syncer};
 use crate::mapping::Desired;
 
 /// Links the ticket's adversaries and unlinks the ones it dropped.
@@ -68,30 +68,13 @@ pub fn sync(
             log::info!("created adversaries: {}", created.join(", "));
         }
     }
-    let stale: Vec<Linked<Adversary>> = event
-        .adversaries
-        .iter()
-        .flatten()
-        .filter(|a| {
-            is_ours(&a.object.sources, &source) && !desired.adversaries.contains(&a.object.name)
-        })
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        let p = pivots(s, obj, &Collection::Adversaries, &stale, |a| a.id)?;
-        s.tq.unlink(obj, &Collection::Adversaries, &p)?;
-        event
-            .adversaries
-            .get_or_insert_with(Vec::new)
-            .retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
-        out.changes.push(format!(
-            "adversaries unlinked: {}",
-            stale
-                .iter()
-                .map(|l| l.object.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    unlink_stale(
+        s,
+        obj,
+        &Collection::Adversaries,
+        event.adversaries.get_or_insert_with(Vec::new),
+        |a| is_ours(&a.sources, &source) && !desired.adversaries.contains(&a.name),
+        out,
+    )?;
     Ok(())
 }

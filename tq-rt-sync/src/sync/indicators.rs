@@ -9,7 +9,7 @@ use tq_common::threatq::{
 };
 use tq_common::{Error, Result};
 
-use super::{is_ours, linked_indicators, pivots, Outcome, Syncer};
+use super::{is_ours, linked_indicators, unlink_stale, Outcome, Syncer};
 use crate::mapping::fields::INDICATOR_TYPES;
 use crate::mapping::Desired;
 
@@ -78,30 +78,20 @@ pub fn sync(
         out.changes
             .push(format!("indicators linked: {}", ids.len()));
     }
-    let stale: Vec<Linked<Indicator>> = linked
-        .iter()
-        .filter(|l| {
-            let i = &l.object;
+    let linked = linked_indicators(s, event)?;
+    unlink_stale(
+        s,
+        obj,
+        &Collection::Indicators,
+        linked,
+        |i| {
             i.type_name
                 .as_deref()
                 .is_some_and(|t| INDICATOR_TYPES.contains(&t))
                 && is_ours(&i.sources, &source)
                 && !desired.indicators.iter().any(|(v, t)| is(i, v, t))
-        })
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        let p = pivots(s, obj, &Collection::Indicators, &stale, |i| i.id)?;
-        s.tq.unlink(obj, &Collection::Indicators, &p)?;
-        linked_indicators(s, event)?.retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
-        out.changes.push(format!(
-            "indicators unlinked: {}",
-            stale
-                .iter()
-                .map(|l| l.object.value.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+        },
+        out,
+    )?;
     Ok(())
 }

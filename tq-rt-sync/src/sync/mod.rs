@@ -347,6 +347,69 @@ pub fn event_comments<'e>(s: &Syncer<'_>, event: &'e mut Event) -> Result<&'e mu
     Ok(event.comments.get_or_insert_with(Vec::new))
 }
 
+/// A related object, as unlinking names it.
+pub trait Related {
+    /// Its id.
+    fn id(&self) -> i64;
+    /// How the log names it.
+    fn label(&self) -> String;
+}
+
+impl Related for Indicator {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn label(&self) -> String {
+        self.value.clone()
+    }
+}
+
+impl Related for tq_common::threatq::Adversary {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn label(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl Related for Event {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn label(&self) -> String {
+        format!("{:?}", self.title)
+    }
+}
+
+/// Unlinks from `obj` the objects of `list` (one collection) that `stale` picks, in one
+/// request, and notes it in `out`.
+pub fn unlink_stale<T: Related + Clone>(
+    s: &Syncer<'_>,
+    obj: &ObjRef,
+    collection: &Collection,
+    list: &mut Vec<Linked<T>>,
+    stale: impl Fn(&T) -> bool,
+    out: &mut Outcome,
+) -> Result<()> {
+    let gone: Vec<Linked<T>> = list.iter().filter(|l| stale(&l.object)).cloned().collect();
+    if gone.is_empty() {
+        return Ok(());
+    }
+    let p = pivots(s, obj, collection, &gone, |t| t.id())?;
+    s.tq.unlink(obj, collection, &p)?;
+    list.retain(|l| !gone.iter().any(|g| g.object.id() == l.object.id()));
+    out.changes.push(format!(
+        "{} unlinked: {}",
+        collection.path(),
+        gone.iter()
+            .map(|l| l.object.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(())
+}
+
 /// The pivot ids of the links to `stale`: from the rows as read, or, when the answer left
 /// them out, from the related list (one request).
 pub fn pivots<T>(

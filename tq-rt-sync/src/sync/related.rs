@@ -7,7 +7,7 @@
 use tq_common::threatq::{Collection, Event, EventCreate, Linked, ObjRef, SourceName};
 use tq_common::{Error, Result};
 
-use super::{is_ours, now_utc, pivots, ticket_event, Outcome, Syncer, CAMPAIGN};
+use super::{is_ours, now_utc, ticket_event, unlink_stale, Outcome, Syncer, CAMPAIGN};
 use crate::mapping::{Desired, Plan, TICKET_ID_ATTRIBUTE};
 
 fn is_campaign(e: &Event) -> bool {
@@ -73,33 +73,17 @@ pub fn sync(
                 object: (*e).clone(),
             }));
     }
-    let stale: Vec<Linked<Event>> = event
-        .events
-        .iter()
-        .flatten()
-        .filter(|l| {
-            let e = &l.object;
+    unlink_stale(
+        s,
+        obj,
+        &Collection::Events,
+        event.events.get_or_insert_with(Vec::new),
+        |e| {
             let managed = (plan.fields && is_campaign(e)) || (plan.links && is_ticket_event(e));
             managed && is_ours(&e.sources, &source) && !targets.iter().any(|t| t.id == e.id)
-        })
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        let p = pivots(s, obj, &Collection::Events, &stale, |e| e.id)?;
-        s.tq.unlink(obj, &Collection::Events, &p)?;
-        event
-            .events
-            .get_or_insert_with(Vec::new)
-            .retain(|l| !stale.iter().any(|x| x.object.id == l.object.id));
-        out.changes.push(format!(
-            "events unlinked: {}",
-            stale
-                .iter()
-                .map(|l| format!("{:?}", l.object.title))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+        },
+        out,
+    )?;
     Ok(())
 }
 

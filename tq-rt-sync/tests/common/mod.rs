@@ -6,7 +6,7 @@
 use tq_common::http::{Http, HttpSettings, Method, Request, Response};
 use tq_common::Secret;
 use tq_rt_sync::rt::RtClient;
-use tq_testkit::rigs::rt::RtUser;
+use tq_testkit::rigs::rt::{Rt, RtUser};
 
 /// Plain HTTP with the tests' short retry backoff.
 pub fn http() -> Http {
@@ -20,6 +20,13 @@ pub fn http() -> Http {
 /// A REST 1.0 client of RT at `url` as `user`.
 pub fn rest(url: &str, user: RtUser) -> RtClient {
     RtClient::new(http(), url, user.name, Secret::new(user.password)).expect("client")
+}
+
+/// The last `n` lines of RT's log that mention ThreatQ (for failure messages).
+pub fn log_tail(rt: &Rt, n: usize) -> String {
+    let log = rt.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("ThreatQ")).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A logged-in web session (RT's login form; requests carry the session cookie and a
