@@ -9,24 +9,10 @@ Usage: show_rt_event.py TICKET_ID
 Credentials come from the environment (TQ_URL, TQ_USERNAME, TQ_PASSWORD, TQ_CLIENT_ID,
 TQ_CA_FILE), never from the command line.
 """
-import json, os, ssl, sys, urllib.request
+import os, sys
 
-base = os.environ["TQ_URL"]
-ctx = ssl.create_default_context(cafile=os.environ["TQ_CA_FILE"])
-
-
-def call(method, path, body=None, token=None):
-    req = urllib.request.Request(base + "/api/" + path, method=method)
-    req.add_header("Accept", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data, context=ctx) as r:
-        raw = r.read()
-        return json.loads(raw) if raw.strip() else {}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from show_threatq import call  # noqa: E402  (one ThreatQ caller for the demo scripts)
 
 
 def main():

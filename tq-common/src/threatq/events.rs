@@ -3,10 +3,8 @@
 use serde_json::{json, Value};
 
 use super::lookups::Lookup;
-use super::{
-    from_data, typed_rows, Adversary, Event, EventCreate, EventUpdate, Named, ThreatQ, PAGE_SIZE,
-};
-use crate::http::{encode_path_segment, Method, Request};
+use super::{from_data, typed_rows, Adversary, Event, EventCreate, EventUpdate, Named, ThreatQ};
+use crate::http::{encode_path_segment, Method};
 use crate::Result;
 
 /// The relations embedded when reading events.
@@ -170,15 +168,7 @@ impl ThreatQ {
         };
         let body = json!({ "criteria": criteria, "filters": {} });
         let with_all = with_also(with, &["type", "attributes"]);
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("events/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "id")
-                .query("with", with_all.clone())
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+        let rows = self.query_all("events", &body, "id", &with_all)?;
         let events: Vec<Event> = typed_rows(rows, "events/query")?;
         Ok(events
             .into_iter()
@@ -215,15 +205,7 @@ impl ThreatQ {
         };
         let body = json!({ "criteria": criteria, "filters": {} });
         let with = with_also(with, &["attributes"]);
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("events/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "touched_at,id")
-                .query("with", with.clone())
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+        let rows = self.query_all("events", &body, "touched_at,id", &with)?;
         let events: Vec<Event> = typed_rows(rows, "events/query")?;
         Ok(events
             .into_iter()
@@ -261,15 +243,7 @@ impl ThreatQ {
         }
         let leaves: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
         let body = json!({ "criteria": {"+or": leaves}, "filters": {} });
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("adversaries/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "id")
-                .query("with", "sources")
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+        let rows = self.query_all("adversaries", &body, "id", "sources")?;
         let found: Vec<Adversary> = typed_rows(rows, "adversaries/query")?;
         Ok(found
             .into_iter()

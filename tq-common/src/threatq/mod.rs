@@ -289,6 +289,27 @@ impl ThreatQ {
         })
     }
 
+    /// Every page of a structured query (`POST /api/{collection}/query`, §4.2) with `body`
+    /// (`criteria`, `filters`), sorted by `sort` (stable paging), relations `with`.
+    pub(crate) fn query_all(
+        &self,
+        collection: &str,
+        body: &Value,
+        sort: &str,
+        with: &str,
+    ) -> Result<Vec<Value>> {
+        let path = format!("{collection}/query");
+        self.paged(|offset| {
+            Request::new(Method::Post, self.url(&path))
+                .query("limit", PAGE_SIZE.to_string())
+                .query("offset", offset.to_string())
+                .query("sort", sort)
+                .query("with", with)
+                .json(body.clone())
+                .idempotent(true)
+        })
+    }
+
     /// Offset paging over any request: `make(offset)` builds the request for a page. The
     /// offset advances by the rows received (a server may cap `limit`), and paging stops
     /// at an empty page, when `total` is reached, or (no `total`) at a short page.
