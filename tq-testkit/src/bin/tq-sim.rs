@@ -19,6 +19,7 @@ use clap::Parser;
 use tq_testkit::ctr::FakeCtr;
 use tq_testkit::rigs::dxl::{self, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
 use tq_testkit::rigs::mosquitto::{find_mosquitto, Mosquitto};
+use tq_testkit::rigs::rt::{self, Rt, RtOptions};
 use tq_testkit::threatq::{seed, FakeThreatQ};
 
 /// Serve a fake ThreatQ (and, later, the other fakes) on 127.0.0.1.
@@ -64,6 +65,12 @@ struct Args {
     /// dxl_port, dxl_cert_dir, dxl_publisher_config, dxl_publish_spec.
     #[arg(long, value_name = "DIR")]
     with_dxl: Option<PathBuf>,
+    /// Also start a Request Tracker (Debian's request-tracker5 from scripts/rigs/install)
+    /// with RT::Extension::ThreatQ loaded, its scrip running BIN (tq-rt-sync) against this
+    /// fake ThreatQ for the queues Incidents and Incident Reports; prints rt_url, rt_user and
+    /// rt_password (RT_User_For_ThreatQ), rt_root_password.
+    #[arg(long, value_name = "BIN")]
+    with_rt: Option<PathBuf>,
 }
 
 /// One fake served by tq-sim: kept alive until exit, describing itself as `key=value`.
@@ -202,6 +209,52 @@ fn start_dxl(tq: &FakeThreatQ, dir: &Path) -> Result<Dxl, String> {
     })
 }
 
+impl Service for Rt {
+    fn lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("rt_url".to_string(), self.url()),
+            ("rt_user".to_string(), rt::SYNC_USER.name.to_string()),
+            (
+                "rt_password".to_string(),
+                rt::SYNC_USER.password.to_string(),
+            ),
+            (
+                "rt_root_password".to_string(),
+                rt::ROOT.password.to_string(),
+            ),
+        ]
+    }
+}
+
+fn start_rt(tq: &FakeThreatQ, bin: &Path) -> Result<Rt, String> {
+    if !rt::installed() {
+        return Err("Request Tracker is not installed: run scripts/rigs/install".into());
+    }
+    let q = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+    let site = format!(
+        "Set($ThreatQ_Sync_Binary, '{bin}');\nSet($ThreatQ_Host, '{host}');\n\
+         Set($ThreatQ_User, '{user}');\nSet($ThreatQ_Password, '{pw}');\n\
+         Set($ThreatQ_CID, '{cid}');\nSet($ThreatQ_Status, 'Review');\n\
+         Set($ThreatQ_Use_SSL, '1');\nSet($ThreatQ_CA_File, '{ca}');\n\
+         Set($RT_User_For_ThreatQ, '{rt_user}');\nSet($RT_Password_For_ThreatQ, '{rt_pw}');\n\
+         Set($RT_Queues_For_ThreatQ, '{q1}, {q2}');\nSet($ThreatQ_Create_Wait, '1');\n",
+        bin = q(&bin.display().to_string()),
+        host = q(&tq.url()),
+        user = q(tq.username()),
+        pw = q(tq.password()),
+        cid = q(tq.client_id()),
+        ca = q(&tq.ca_file().display().to_string()),
+        rt_user = rt::SYNC_USER.name,
+        rt_pw = rt::SYNC_USER.password,
+        q1 = rt::QUEUE_INCIDENTS,
+        q2 = rt::QUEUE_REPORTS,
+    );
+    Ok(Rt::start(RtOptions {
+        site_config: site,
+        ..RtOptions::default()
+    }))
+}
+
 fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
     let mut b = FakeThreatQ::builder()
         .port(args.port)
@@ -258,6 +311,15 @@ fn main() {
             Ok(dxl) => services.push(Box::new(dxl)),
             Err(e) => {
                 eprintln!("tq-sim: cannot start the DXL broker: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if let Some(bin) = &args.with_rt {
+        match start_rt(&tq.fake, bin) {
+            Ok(rt) => services.push(Box::new(rt)),
+            Err(e) => {
+                eprintln!("tq-sim: cannot start Request Tracker: {e}");
                 std::process::exit(1);
             }
         }

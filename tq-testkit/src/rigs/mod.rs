@@ -12,6 +12,7 @@
 
 pub mod dxl;
 pub mod mosquitto;
+pub mod rt;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
