@@ -337,6 +337,8 @@ fn first_run_env(sim: &Sim) -> Vec<(String, String)> {
         ("TQ_CONNECTOR_SKIP_LOGIN", "true".into()),
         // tq-rt-sync (no RT here: its --check line fails, allowed)
         ("TQ_CONNECTOR_RT_HOST", format!("http://{closed}")),
+        ("TQ_CONNECTOR_RT_USERNAME", "threatq-sync".into()),
+        ("TQ_CONNECTOR_RT_PASSWORD", "rt-demo-password".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
