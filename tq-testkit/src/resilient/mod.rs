@@ -1,0 +1,3 @@
+//! IBM Resilient (QRadar SOAR): the research samples ([`samples`]).
+
+pub mod samples;
