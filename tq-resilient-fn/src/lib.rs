@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod stomp;
+
 use clap::Parser;
 use tq_common::cli::{normalize_args, CommonArgs};
 
