@@ -91,6 +91,13 @@ pub enum AckOutcome {
     Stale,
 }
 
+#[derive(Clone, Copy)]
+enum AckKind {
+    Ack,
+    Confirmed,
+    Nack,
+}
+
 /// A STOMP session; see the module docs.
 pub struct Session {
     cfg: SessionConfig,
@@ -212,7 +219,7 @@ impl Session {
         }
     }
 
-    fn ack_or_nack(&mut self, d: &Delivery, ack: bool) -> Result<AckOutcome, Error> {
+    fn ack_or_nack(&mut self, d: &Delivery, how: AckKind) -> Result<AckOutcome, Error> {
         if d.connection != self.connections {
             return Ok(AckOutcome::Stale);
         }
@@ -220,7 +227,11 @@ impl Session {
             return Ok(AckOutcome::Stale);
         };
         let id = d.message.ack_id();
-        let r = if ack { conn.ack(id) } else { conn.nack(id) };
+        let r = match how {
+            AckKind::Ack => conn.ack(id),
+            AckKind::Confirmed => conn.ack_confirmed(id),
+            AckKind::Nack => conn.nack(id),
+        };
         match r {
             Ok(()) => Ok(AckOutcome::Sent),
             Err(e) => {
@@ -235,12 +246,18 @@ impl Session {
     /// ACK a delivery on the connection it came on; [`AckOutcome::Stale`] when that
     /// connection is gone (nothing sent; the broker redelivers it).
     pub fn ack(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
-        self.ack_or_nack(d, true)
+        self.ack_or_nack(d, AckKind::Ack)
+    }
+
+    /// Like [`Session::ack`], and waits for the broker's RECEIPT (the ACK was processed).
+    /// Even so, a broker that crashes right after may not have stored it: deduplicate.
+    pub fn ack_confirmed(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
+        self.ack_or_nack(d, AckKind::Confirmed)
     }
 
     /// NACK a delivery (see [`Session::ack`]).
     pub fn nack(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
-        self.ack_or_nack(d, false)
+        self.ack_or_nack(d, AckKind::Nack)
     }
 
     /// SEND on the current connection, connecting first if there is none (waiting the

@@ -1,0 +1,466 @@
+//! The STOMP client against the real ActiveMQ (tq_testkit::rigs::activemq), over TLS with the
+//! rig's CA: login, subscribe, receive, ACK and replies, prefetch, NACK, heart-beats both ways,
+//! redelivery, and the session's reconnect after a broker restart or a dropped connection.
+//!
+//! Tests share one broker per process and keep apart by destination; the ones that restart a
+//! broker start their own.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use tq_common::Secret;
+use tq_resilient_fn::stomp::{
+    AckOutcome, Config, Connection, Error, Event, HeartBeat, Message, Session, SessionConfig,
+    Subscription, Tls,
+};
+use tq_testkit::rigs::activemq::proxy::Proxy;
+use tq_testkit::rigs::activemq::{ActionMessage, ActiveMq, ActiveMqOptions, Destination};
+
+fn config(broker: &ActiveMq, port: u16) -> Config {
+    let mut c = Config::new(
+        broker.host(),
+        port,
+        broker.user(),
+        Secret::new(broker.password()),
+    );
+    c.tls = Tls::Verify {
+        ca_file: Some(broker.ca_file().to_path_buf()),
+    };
+    c.connect_timeout = Duration::from_secs(10);
+    c.poll_interval = Duration::from_millis(50);
+    c
+}
+
+fn open(broker: &ActiveMq) -> Connection {
+    let cfg = config(broker, broker.tls_port());
+    let tls = tq_resilient_fn::stomp::connection::tls_connector(&cfg.tls).unwrap();
+    Connection::open(&cfg, tls.as_ref()).expect("connect")
+}
+
+fn open_with(cfg: &Config) -> Result<Connection, Error> {
+    let tls = tq_resilient_fn::stomp::connection::tls_connector(&cfg.tls)?;
+    Connection::open(cfg, tls.as_ref())
+}
+
+/// Receives until `n` messages arrived or `within` passed.
+fn receive_n(c: &mut Connection, n: usize, within: Duration) -> Vec<Message> {
+    let deadline = Instant::now() + within;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(m) = c.receive().expect("receive") {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Everything that arrives within `within`.
+fn receive_for(c: &mut Connection, within: Duration) -> Vec<Message> {
+    receive_n(c, usize::MAX, within)
+}
+
+#[test]
+fn login_over_tls_refuses_a_wrong_password_and_takes_the_right_one() {
+    let broker = ActiveMq::shared();
+    let mut bad = config(broker, broker.tls_port());
+    bad.passcode = Secret::new("Wr0ng-passcode-xyz");
+    let e = open_with(&bad).unwrap_err();
+    assert!(matches!(e, Error::Refused { .. }), "{e:?}");
+    assert!(e.is_fatal());
+    let text = e.to_string();
+    assert!(text.contains("integration@example.com"), "{text}");
+    assert!(text.contains("password is invalid"), "{text}");
+    assert!(!text.contains("Wr0ng-passcode-xyz"), "{text}");
+
+    let c = open(broker);
+    assert!(c.server().starts_with("ActiveMQ/5."), "{}", c.server());
+    let every = Duration::from_secs(15);
+    assert_eq!(c.heart_beats(), (Some(every), Some(every)));
+    c.disconnect()
+        .expect("DISCONNECT answered with its receipt");
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_and_insecure_mode_connects() {
+    let broker = ActiveMq::shared();
+    let mut cfg = config(broker, broker.tls_port());
+    cfg.tls = Tls::Verify { ca_file: None };
+    let e = open_with(&cfg).unwrap_err();
+    assert!(
+        matches!(&e, Error::Tls { message, .. } if message.contains("not trusted")),
+        "{e:?}"
+    );
+    assert!(e.is_fatal());
+    cfg.tls = Tls::Insecure;
+    open_with(&cfg)
+        .expect("insecure TLS connects")
+        .disconnect()
+        .unwrap();
+}
+
+#[test]
+fn receives_replies_and_acks_with_escaped_ids() {
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    let mut soar = broker.soar(&dest);
+    let sent = ActionMessage::sample_rule("artifact", 390);
+    soar.send(&sent);
+
+    let mut c = open(broker);
+    c.subscribe(&Subscription::client_individual(&dest.actions(), 25))
+        .expect("subscribe");
+    let got = receive_n(&mut c, 1, Duration::from_secs(10));
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(m.destination(), format!("/queue/{}", dest.actions()));
+    assert_eq!(m.subscription(), dest.actions());
+    assert_eq!(
+        m.correlation_id(),
+        Some("invid:390"),
+        "unescaped from invid\\c390"
+    );
+    assert_eq!(m.reply_to(), Some(dest.reply_to().as_str()));
+    assert_eq!(m.header("Co3MessagePayload"), Some("ActionDataDTO"));
+    assert!(m.message_id().starts_with("ID:"), "{}", m.message_id());
+    assert!(m.ack_id().starts_with("ID:"), "{}", m.ack_id());
+    assert!(!m.redelivered());
+    assert_eq!(m.body(), &sent.body[..]);
+
+    let reply_to = m.reply_to().unwrap().to_string();
+    let corr = m.correlation_id().unwrap().to_string();
+    let headers = [("correlation-id", corr.as_str()), ("persistent", "true")];
+    c.send(
+        &reply_to,
+        &headers,
+        br#"{"message_type": 0, "message": "Starting", "complete": false}"#,
+    )
+    .unwrap();
+    c.send(
+        &reply_to,
+        &headers,
+        br#"{"message_type": 0, "message": "Done", "complete": true}"#,
+    )
+    .unwrap();
+    c.ack(m.ack_id()).unwrap();
+    c.disconnect().unwrap();
+
+    let replies = soar.collect(&["invid:390"], Duration::from_secs(10));
+    assert!(replies.missing().is_empty());
+    let all = replies.all("invid:390");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].message(), "Starting");
+    assert!(!all[0].complete());
+    assert_eq!(all[1].message(), "Done");
+    assert_eq!(all[1].header("persistent"), Some("true"));
+
+    // The ACK held: nothing is left, nothing is redelivered.
+    assert!(soar.waiting_actions().is_empty());
+    let mut again = open(broker);
+    again
+        .subscribe(&Subscription::client_individual(&dest.actions(), 25))
+        .unwrap();
+    assert!(receive_for(&mut again, Duration::from_millis(500)).is_empty());
+}
+
+#[test]
+fn prefetch_caps_unacknowledged_deliveries() {
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    let mut soar = broker.soar(&dest);
+    let msgs: Vec<ActionMessage> = (1..=5)
+        .map(|i| ActionMessage::sample_rule("note", i))
+        .collect();
+    soar.send_all(&msgs);
+    let mut c = open(broker);
+    c.subscribe(&Subscription::client_individual(&dest.actions(), 2))
+        .unwrap();
+    let first = receive_for(&mut c, Duration::from_millis(800));
+    assert_eq!(first.len(), 2, "prefetch 2: two in flight, no more");
+    c.ack(first[0].ack_id()).unwrap();
+    let next = receive_for(&mut c, Duration::from_millis(800));
+    assert_eq!(next.len(), 1, "one ACK frees one slot");
+    c.ack(first[1].ack_id()).unwrap();
+    c.ack(next[0].ack_id()).unwrap();
+    let rest = receive_n(&mut c, 2, Duration::from_secs(5));
+    assert_eq!(rest.len(), 2);
+    let ids: BTreeSet<String> = first
+        .iter()
+        .chain(&next)
+        .chain(&rest)
+        .map(|m| m.correlation_id().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+}
+
+#[test]
+fn an_unacknowledged_message_comes_again_with_its_message_id_and_a_new_ack_id() {
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    broker
+        .soar(&dest)
+        .send(&ActionMessage::sample_rule("task", 7));
+    let sub = Subscription::client_individual(&dest.actions(), 25);
+    let mut c = open(broker);
+    c.subscribe(&sub).unwrap();
+    let first = receive_n(&mut c, 1, Duration::from_secs(10)).remove(0);
+    c.disconnect().unwrap(); // no ACK
+
+    let mut c = open(broker);
+    c.subscribe(&sub).unwrap();
+    let again = receive_n(&mut c, 1, Duration::from_secs(10)).remove(0);
+    assert_eq!(again.message_id(), first.message_id());
+    assert_ne!(again.ack_id(), first.ack_id());
+    assert!(
+        again.redelivered(),
+        "redelivered:true after a consumer's disconnect"
+    );
+    // The old ack id is meaningless now; the new one works.
+    c.ack(again.ack_id()).unwrap();
+    c.disconnect().unwrap();
+    let mut c = open(broker);
+    c.subscribe(&sub).unwrap();
+    assert!(receive_for(&mut c, Duration::from_millis(500)).is_empty());
+}
+
+#[test]
+fn nack_sends_the_message_to_the_dead_letter_queue() {
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    let mut soar = broker.soar(&dest);
+    soar.send(
+        &ActionMessage::sample_rule("note", 4242)
+            .with_header("correlation-id", &format!("invid:{}", dest.name)),
+    );
+    let sub = Subscription::client_individual(&dest.actions(), 25);
+    let mut c = open(broker);
+    c.subscribe(&sub).unwrap();
+    let m = receive_n(&mut c, 1, Duration::from_secs(10)).remove(0);
+    c.nack(m.ack_id()).unwrap();
+    c.disconnect().unwrap();
+    let mut c = open(broker);
+    c.subscribe(&sub).unwrap();
+    assert!(receive_for(&mut c, Duration::from_millis(500)).is_empty());
+    let dlq = soar.browse("/queue/ActiveMQ.DLQ");
+    assert!(
+        dlq.iter().any(|b| b
+            .headers
+            .iter()
+            .any(|(k, v)| k == "correlation-id" && *v == format!("invid:{}", dest.name))),
+        "not in the DLQ"
+    );
+}
+
+#[test]
+fn our_heart_beats_keep_an_idle_connection_open() {
+    let broker = ActiveMq::shared();
+    let mut cfg = config(broker, broker.tls_port());
+    // We promise a beat every 500 ms; ActiveMQ drops a client silent for 1.5 times that.
+    cfg.heart_beat = HeartBeat {
+        send: Duration::from_millis(500),
+        receive: Duration::ZERO,
+    };
+    let mut c = open_with(&cfg).unwrap();
+    assert_eq!(c.heart_beats(), (Some(Duration::from_millis(500)), None));
+    let until = Instant::now() + Duration::from_millis(3000);
+    while Instant::now() < until {
+        assert!(c.receive().unwrap().is_none());
+    }
+    // Still alive: a request gets its receipt.
+    let dest = Destination::unique("fn_threatq");
+    c.subscribe(&Subscription::client_individual(&dest.actions(), 1))
+        .expect("connection survived 3 s of idleness");
+}
+
+#[test]
+fn a_silent_broker_is_detected_by_its_missing_heart_beats() {
+    let broker = ActiveMq::shared();
+    let proxy = Proxy::start(broker.tls_port());
+    let mut cfg = config(broker, proxy.port());
+    cfg.heart_beat = HeartBeat {
+        send: Duration::ZERO,
+        receive: Duration::from_millis(200),
+    };
+    let mut c = open_with(&cfg).unwrap();
+    assert_eq!(c.heart_beats(), (None, Some(Duration::from_millis(200))));
+    // The broker's beats keep it alive while they flow.
+    let until = Instant::now() + Duration::from_millis(1000);
+    while Instant::now() < until {
+        assert!(c.receive().unwrap().is_none());
+    }
+    proxy.pause();
+    let t = Instant::now();
+    let e = loop {
+        match c.receive() {
+            Ok(_) if t.elapsed() < Duration::from_secs(5) => continue,
+            Ok(_) => panic!("no timeout after 5 s of silence"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(e, Error::HeartBeatTimeout { .. }), "{e:?}");
+    assert!(!e.is_fatal());
+    assert!(
+        t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+fn session_config(broker: &ActiveMq, port: u16, dest: &Destination) -> SessionConfig {
+    let mut s = SessionConfig::new(
+        config(broker, port),
+        vec![Subscription::client_individual(&dest.actions(), 25)],
+    );
+    s.backoff_initial = Duration::from_millis(50);
+    s.backoff_max = Duration::from_millis(400);
+    s
+}
+
+/// Drives the session until `n` messages arrived; counts (re)connects and disconnects.
+fn session_messages(
+    s: &mut Session,
+    n: usize,
+    within: Duration,
+) -> (Vec<tq_resilient_fn::stomp::Delivery>, u32, u32) {
+    let deadline = Instant::now() + within;
+    let (mut got, mut connected, mut disconnected) = (Vec::new(), 0, 0);
+    while got.len() < n && Instant::now() < deadline {
+        match s.next_event(&|| false).expect("no fatal error") {
+            Event::Message(d) => got.push(d),
+            Event::Connected { .. } => connected += 1,
+            Event::Disconnected { .. } => disconnected += 1,
+            Event::Idle => {}
+        }
+    }
+    (got, connected, disconnected)
+}
+
+#[test]
+fn the_session_reconnects_and_resubscribes_after_broker_restarts() {
+    let mut broker = ActiveMq::start(ActiveMqOptions::default());
+    let dest = Destination::unique("fn_threatq");
+    let msgs: Vec<ActionMessage> = (1..=3)
+        .map(|i| ActionMessage::sample_rule("artifact", i))
+        .collect();
+    broker.soar(&dest).send_all(&msgs);
+    let mut s = Session::new(session_config(&broker, broker.tls_port(), &dest)).unwrap();
+    let (got, connected, _) = session_messages(&mut s, 3, Duration::from_secs(10));
+    assert_eq!((got.len(), connected), (3, 1));
+    assert_eq!(s.ack_confirmed(&got[0]).unwrap(), AckOutcome::Sent);
+    let unacked: BTreeSet<String> = got[1..]
+        .iter()
+        .map(|d| d.message.message_id().to_string())
+        .collect();
+
+    // SIGKILL: persistent messages survive; the two unacknowledged ones come again.
+    broker.kill_and_restart();
+    let (again, connected, disconnected) = session_messages(&mut s, 2, Duration::from_secs(20));
+    assert!(
+        disconnected >= 1 && connected == 1,
+        "{disconnected} {connected}"
+    );
+    assert_eq!(s.connections(), 2);
+    let ids: BTreeSet<String> = again
+        .iter()
+        .map(|d| d.message.message_id().to_string())
+        .collect();
+    assert_eq!(ids, unacked, "same message-ids after the restart");
+    assert!(
+        again.iter().all(|d| !d.message.redelivered()),
+        "ActiveMQ does not mark redeliveries after a restart: dedupe on message-id"
+    );
+    // An ACK for a delivery of the old connection is not sent on the new one.
+    assert_eq!(s.ack(&got[1]).unwrap(), AckOutcome::Stale);
+    assert_eq!(s.ack(&again[0]).unwrap(), AckOutcome::Sent);
+
+    // Graceful stop and start: the last unacknowledged one comes again.
+    broker.restart();
+    let (third, connected, _) = session_messages(&mut s, 1, Duration::from_secs(20));
+    assert_eq!((third.len(), connected), (1, 1));
+    assert_eq!(third[0].message.message_id(), again[1].message.message_id());
+    assert_eq!(s.ack(&third[0]).unwrap(), AckOutcome::Sent);
+    s.disconnect().unwrap();
+    assert!(broker.soar(&dest).waiting_actions().is_empty());
+}
+
+#[test]
+fn the_session_reconnects_after_the_connection_drops() {
+    let broker = ActiveMq::shared();
+    let proxy = Proxy::start(broker.tls_port());
+    let dest = Destination::unique("fn_threatq");
+    broker
+        .soar(&dest)
+        .send(&ActionMessage::sample_rule("incident", 1));
+    let mut s = Session::new(session_config(broker, proxy.port(), &dest)).unwrap();
+    let (got, _, _) = session_messages(&mut s, 1, Duration::from_secs(10));
+    proxy.cut();
+    let (again, connected, disconnected) = session_messages(&mut s, 1, Duration::from_secs(10));
+    assert_eq!((connected, disconnected), (1, 1));
+    assert_eq!(again[0].message.message_id(), got[0].message.message_id());
+    assert!(again[0].message.redelivered());
+    assert_eq!(proxy.connections(), 2);
+    // A reply goes out on the new connection.
+    s.send(
+        &dest.reply_to(),
+        &[("correlation-id", "invid:1")],
+        br#"{"message_type": 0, "message": "ok", "complete": true}"#,
+        &|| false,
+    )
+    .unwrap();
+    assert_eq!(s.ack(&again[0]).unwrap(), AckOutcome::Sent);
+}
+
+#[test]
+fn refused_login_and_refused_subscription_are_fatal_not_retried() {
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    let mut cfg = session_config(broker, broker.tls_port(), &dest);
+    cfg.connection.passcode = Secret::new("not-the-password");
+    let mut s = Session::new(cfg).unwrap();
+    let e = s.next_event(&|| false).unwrap_err();
+    assert!(matches!(e, Error::Refused { .. }), "{e:?}");
+
+    let other_org = Destination {
+        org_id: 999,
+        name: dest.name.clone(),
+    };
+    let mut s = Session::new(session_config(broker, broker.tls_port(), &other_org)).unwrap();
+    let e = s.next_event(&|| false).unwrap_err();
+    assert!(
+        e.to_string().contains("is not authorized to read from"),
+        "{e}"
+    );
+    assert!(e.is_fatal());
+}
+
+#[test]
+fn a_session_waiting_to_reconnect_stops_when_told() {
+    let broker = ActiveMq::shared();
+    let proxy = Proxy::start(broker.tls_port());
+    let dest = Destination::unique("fn_threatq");
+    let mut cfg = session_config(broker, proxy.port(), &dest);
+    cfg.backoff_initial = Duration::from_secs(30);
+    cfg.backoff_max = Duration::from_secs(30);
+    let mut s = Session::new(cfg).unwrap();
+    assert!(matches!(
+        s.next_event(&|| false).unwrap(),
+        Event::Connected { .. }
+    ));
+    proxy.cut();
+    let ev = loop {
+        match s.next_event(&|| false).unwrap() {
+            Event::Idle => continue,
+            ev => break ev,
+        }
+    };
+    assert!(matches!(ev, Event::Disconnected { .. }), "{ev:?}");
+    let t = Instant::now();
+    assert!(matches!(s.next_event(&|| true).unwrap(), Event::Idle));
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "the 30 s wait was cut short"
+    );
+    assert!(matches!(
+        s.send("/queue/x", &[], b"", &|| true),
+        Err(Error::Stopped)
+    ));
+}
