@@ -1,18 +1,19 @@
 //! HTTP for every connector: one ureq agent per process with native-tls, the system
-//! roots plus an optional CA file, connect and overall timeouts, `HTTPS_PROXY` or a
-//! configured proxy, and retries with exponential backoff and jitter on connect errors,
-//! 5xx and 429 (honouring `Retry-After`).
+//! roots plus an optional CA file and an optional client certificate (the trust policy is
+//! [`crate::tls`]), connect and overall timeouts, `HTTPS_PROXY` or a configured proxy, and
+//! retries with exponential backoff and jitter on connect errors, 5xx and 429 (honouring
+//! `Retry-After`).
 //!
 //! Requests are logged at debug level as method, URL (sensitive query values masked),
 //! status and time. Headers and bodies are never logged.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::Agent;
 
 use crate::retry::Backoff;
+use crate::tls::{ClientIdentity, TlsPolicy, Trust};
 use crate::{Error, Result};
 
 /// The longest wait between two HTTP attempts (before jitter).
@@ -29,62 +30,7 @@ const SENSITIVE_QUERY: &[&str] = &[
     "api_key",
 ];
 
-/// Where the system CA bundle lives on Debian/Ubuntu and on RHEL-like systems. Loaded
-/// beside a configured `ca_file`, because a specific root list replaces the system store.
-const SYSTEM_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-];
-
-/// The CA file OpenSSL loads as its default file (see [`use_ca_file_as_default`]).
-static DEFAULT_CA_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-/// Directories OpenSSL looks up system CAs in by subject hash (`<hash>.0` links), lazily.
-const HASHED_CA_DIRS: &[&str] = &["/usr/lib/ssl/certs", "/etc/ssl/certs"];
-
-/// Makes `ca_file` OpenSSL's default CA *file* for this process (`SSL_CERT_FILE`), so that
-/// the default store is `ca_file` plus the system CA directory, looked up lazily by hash.
-///
-/// Why: OpenSSL 3.0 parses its whole default bundle (~150 certificates, ~40 ms) every time
-/// a TLS context is made, and a specific root list built from `ca_file` plus the system
-/// bundle costs as much again. This keeps "system roots + ca_file" at the cost of one
-/// certificate. It is done only when the CA directory is hashed (Debian, Ubuntu) and
-/// `SSL_CERT_FILE` is unset or names the system bundle (whose certificates the directory
-/// holds too); otherwise [`Http::new`] builds the root list itself. Call it from the main
-/// thread before any other thread starts (it changes the process environment). Returns
-/// whether it was done.
-pub fn use_ca_file_as_default(ca_file: &Path) -> bool {
-    if let Some(p) = DEFAULT_CA_FILE.get() {
-        return p == ca_file;
-    }
-    let file_ok = match std::env::var_os("SSL_CERT_FILE") {
-        None => true,
-        Some(f) => SYSTEM_BUNDLES.iter().any(|b| Path::new(b) == Path::new(&f)),
-    };
-    let dir_ok = match std::env::var_os("SSL_CERT_DIR") {
-        None => HASHED_CA_DIRS.iter().any(|d| dir_is_hashed(Path::new(d))),
-        Some(d) => dir_is_hashed(Path::new(&d)),
-    };
-    if !(file_ok && dir_ok) {
-        return false;
-    }
-    std::env::set_var("SSL_CERT_FILE", ca_file);
-    DEFAULT_CA_FILE.set(ca_file.to_path_buf()).is_ok()
-}
-
-fn dir_is_hashed(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut entries| {
-        entries.any(|e| {
-            e.ok().is_some_and(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name.len() == 10
-                    && name.ends_with(".0")
-                    && name[..8].chars().all(|c| c.is_ascii_hexdigit())
-            })
-        })
-    })
-}
+pub use crate::tls::use_ca_file_as_default;
 
 /// HTTP settings of a process.
 #[derive(Debug, Clone)]
@@ -105,6 +51,12 @@ pub struct HttpSettings {
     /// The longest `Retry-After` we wait for inside a run; a longer one fails the call
     /// at once (the error carries the wait) so the connector can stop cleanly.
     pub max_retry_after: Duration,
+    /// A client certificate for servers that ask for one (mutual TLS).
+    pub client_identity: Option<ClientIdentity>,
+    /// The system these settings reach ("ThreatQ"): when set, turning verification off
+    /// logs the [`crate::tls::warn_unverified`] warning naming it; when `None` the caller
+    /// warns in its own words.
+    pub system: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -117,6 +69,25 @@ impl Default for HttpSettings {
             retries: 4,
             backoff_base: crate::retry::base_from_env(Duration::from_millis(500)),
             max_retry_after: Duration::from_secs(60),
+            client_identity: None,
+            system: None,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// The trust policy of these settings: the system roots plus `ca_file`, verification
+    /// per `verify_tls`, host names always checked, the client certificate if any.
+    pub fn tls_policy(&self) -> TlsPolicy {
+        TlsPolicy {
+            verify: self.verify_tls,
+            identity: self.client_identity.clone(),
+            ..TlsPolicy::new(
+                self.system.as_deref().unwrap_or("the HTTPS server"),
+                Trust::System {
+                    ca_file: self.ca_file.clone(),
+                },
+            )
         }
     }
 }
@@ -427,31 +398,12 @@ enum Attempt {
 }
 
 impl Http {
-    /// Builds the agent. Reads the CA file; an unreadable or invalid file is a config error.
+    /// Builds the agent. Reads the CA file and the client certificate; an unreadable or
+    /// invalid one is a config error.
     pub fn new(settings: HttpSettings) -> Result<Http> {
-        let roots = match &settings.ca_file {
-            None => RootCerts::PlatformVerifier,
-            Some(path) if DEFAULT_CA_FILE.get() == Some(path) => {
-                check_ca_file(path)?;
-                RootCerts::PlatformVerifier
-            }
-            Some(path) => {
-                check_ca_file(path)?;
-                let mut certs = parse_pem_certs(&std::fs::read(path).unwrap_or_default());
-                for bundle in SYSTEM_BUNDLES {
-                    if let Ok(pem) = std::fs::read(bundle) {
-                        certs.extend(parse_pem_certs(&pem));
-                        break;
-                    }
-                }
-                RootCerts::new_with_certs(&certs)
-            }
-        };
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::NativeTls)
-            .root_certs(roots)
-            .disable_verification(!settings.verify_tls)
-            .build();
+        let tls = settings
+            .tls_policy()
+            .ureq_config_warning(settings.system.is_some())?;
         let mut builder = Agent::config_builder()
             .tls_config(tls)
             .http_status_as_error(false)
@@ -670,30 +622,8 @@ impl Http {
     }
 }
 
-/// A CA file must be readable and hold at least one PEM certificate.
-fn check_ca_file(path: &Path) -> Result<()> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::usage(format!("cannot read CA file {}: {e}", path.display())))?;
-    if parse_pem_certs(&pem).is_empty() {
-        return Err(Error::usage(format!(
-            "CA file {} holds no PEM certificate",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
 fn strip_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
-}
-
-fn parse_pem_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
-    ureq::tls::parse_pem(pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// `Retry-After` in seconds (HTTP-date forms are treated as absent).

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod state;
 pub mod sys;
 pub mod threatq;
+pub mod tls;
 
 pub use error::{Error, Result};
 pub use secret::Secret;
