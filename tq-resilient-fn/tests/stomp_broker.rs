@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tq_common::Secret;
 use tq_resilient_fn::stomp::{
     AckOutcome, Config, Connection, Error, Event, HeartBeat, Message, Session, SessionConfig,
-    Subscription, Tls,
+    Subscription,
 };
 use tq_testkit::rigs::activemq::proxy::Proxy;
 use tq_testkit::rigs::activemq::{ActionMessage, ActiveMq, ActiveMqOptions, Destination};
@@ -23,9 +23,7 @@ fn config(broker: &ActiveMq, port: u16) -> Config {
         broker.user(),
         Secret::new(broker.password()),
     );
-    c.tls = Tls::Verify {
-        ca_file: Some(broker.ca_file().to_path_buf()),
-    };
+    c.trust_ca_file(Some(broker.ca_file().to_path_buf()));
     c.connect_timeout = Duration::from_secs(10);
     c.poll_interval = Duration::from_millis(50);
     c
@@ -33,12 +31,12 @@ fn config(broker: &ActiveMq, port: u16) -> Config {
 
 fn open(broker: &ActiveMq) -> Connection {
     let cfg = config(broker, broker.tls_port());
-    let tls = tq_resilient_fn::stomp::connection::tls_connector(&cfg.tls).unwrap();
+    let tls = tq_resilient_fn::stomp::connection::tls_connector(&cfg).unwrap();
     Connection::open(&cfg, tls.as_ref()).expect("connect")
 }
 
 fn open_with(cfg: &Config) -> Result<Connection, Error> {
-    let tls = tq_resilient_fn::stomp::connection::tls_connector(&cfg.tls)?;
+    let tls = tq_resilient_fn::stomp::connection::tls_connector(cfg)?;
     Connection::open(cfg, tls.as_ref())
 }
 
@@ -84,14 +82,14 @@ fn login_over_tls_refuses_a_wrong_password_and_takes_the_right_one() {
 fn an_untrusted_certificate_is_refused_and_insecure_mode_connects() {
     let broker = ActiveMq::shared();
     let mut cfg = config(broker, broker.tls_port());
-    cfg.tls = Tls::Verify { ca_file: None };
+    cfg.trust_ca_file(None);
     let e = open_with(&cfg).unwrap_err();
     assert!(
         matches!(&e, Error::Tls { message, .. } if message.contains("not trusted")),
         "{e:?}"
     );
     assert!(e.is_fatal());
-    cfg.tls = Tls::Insecure;
+    cfg.insecure();
     open_with(&cfg)
         .expect("insecure TLS connects")
         .disconnect()

@@ -1,7 +1,8 @@
 //! One connected STOMP 1.2 broker over TCP and TLS.
 //!
-//! [`Connection::open`] connects, shakes hands (TLS, verified against the system roots plus
-//! the configured CA file unless verification is off), sends CONNECT with `accept-version:1.2`,
+//! [`Connection::open`] connects, shakes hands (TLS with the workspace's one trust policy,
+//! [`tq_common::tls::TlsPolicy`]: system roots plus the configured CA file, the host name
+//! checked, unless verification is off), sends CONNECT with `accept-version:1.2`,
 //! `host`, `login`, `passcode` and `heart-beat`, and reads CONNECTED (an ERROR there is
 //! [`Error::Refused`]). Then:
 //!
@@ -21,26 +22,11 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
+use tq_common::tls::{SslStream, StreamConnector, TlsPolicy, Trust};
 use tq_common::Secret;
 
 use super::codec::{self, Command, Decoded, Frame};
 use super::Error;
-
-/// How to protect the connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tls {
-    /// TLS, the broker's chain verified against the system roots plus `ca_file` (if set), and
-    /// its name checked against the host we connect to.
-    Verify {
-        /// Extra trusted certificates (PEM), e.g. app.config's `stomp_cafile`/`cafile`.
-        ca_file: Option<PathBuf>,
-    },
-    /// TLS without any verification (app.config `cafile = false`); the caller warns.
-    Insecure,
-    /// No TLS (a broker's plain STOMP port; SOAR itself has none).
-    Plain,
-}
 
 /// Heart-beat intervals as offered in CONNECT (`heart-beat:<send>,<receive>`); zero = none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +56,9 @@ pub struct Config {
     pub host: String,
     /// Port (app.config `stomp_port`, default 65001).
     pub port: u16,
-    /// TLS settings.
-    pub tls: Tls,
+    /// TLS: the trust policy (app.config `stomp_cafile`/`cafile`; `false` turns verification
+    /// off), or `None` for plain TCP (a broker's plain STOMP port; SOAR itself has none).
+    pub tls: Option<TlsPolicy>,
     /// The login: the API key id, or the user's e-mail address.
     pub login: String,
     /// The passcode: the API key secret, or the user's password.
@@ -89,14 +76,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// Settings with the defaults: verified TLS with the system roots, resilient-circuits'
-    /// heart-beats (0, 15 s), 60 s connect timeout (app.config `stomp_timeout`), 250 ms poll
+    /// Settings with the defaults: verified TLS with the system roots ([`SYSTEM`] names the
+    /// broker in TLS errors and warnings), heart-beats every 15 s both ways, 60 s connect timeout (app.config `stomp_timeout`), 250 ms poll
     /// interval, 16 MiB frames.
     pub fn new(host: &str, port: u16, login: &str, passcode: Secret) -> Config {
         Config {
             host: host.to_string(),
             port,
-            tls: Tls::Verify { ca_file: None },
+            tls: Some(TlsPolicy::new(SYSTEM, Trust::System { ca_file: None })),
             login: login.to_string(),
             passcode,
             virtual_host: None,
@@ -114,7 +101,22 @@ impl Config {
     pub fn broker(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+
+    /// Verified TLS trusting the system roots plus `ca_file` (app.config `cafile`).
+    pub fn trust_ca_file(&mut self, ca_file: Option<PathBuf>) {
+        self.tls = Some(TlsPolicy::new(SYSTEM, Trust::System { ca_file }));
+    }
+
+    /// TLS without verification (app.config `cafile = false`); warned once per run.
+    pub fn insecure(&mut self) {
+        let mut p = TlsPolicy::new(SYSTEM, Trust::System { ca_file: None });
+        p.verify = false;
+        self.tls = Some(p);
+    }
 }
+
+/// How TLS errors and the "verification is off" warning name the broker.
+pub const SYSTEM: &str = "Resilient message broker (STOMP)";
 
 /// Acknowledgement mode of a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,69 +266,16 @@ impl Write for Stream {
     }
 }
 
-/// The TLS client context for `tls`: OpenSSL's client defaults (TLS 1.2+, peer verification,
-/// host name check at connect) with the system roots plus `ca_file`, or no verification.
-/// `None` for [`Tls::Plain`].
-///
-/// Written here until `tq_common::tls` (branch i8-rest) provides the one trust policy of the
-/// workspace; then this function goes.
-pub fn tls_connector(tls: &Tls) -> Result<Option<SslConnector>, Error> {
-    let settings = |e: openssl::error::ErrorStack| Error::Settings(e.to_string());
-    let mut b = match tls {
-        Tls::Plain => return Ok(None),
-        _ => SslConnector::builder(SslMethod::tls_client()).map_err(settings)?,
-    };
-    match tls {
-        Tls::Verify {
-            ca_file: Some(path),
-        } => {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Settings(format!("CA file {}: cannot read it: {e}", path.display()))
-            })?;
-            let certs = openssl::x509::X509::stack_from_pem(&pem).map_err(|e| {
-                Error::Settings(format!(
-                    "CA file {}: not PEM certificates: {e}",
-                    path.display()
-                ))
-            })?;
-            if certs.is_empty() {
-                return Err(Error::Settings(format!(
-                    "CA file {}: holds no certificate",
-                    path.display()
-                )));
-            }
-            for c in certs {
-                b.cert_store_mut().add_cert(c).map_err(settings)?;
-            }
-        }
-        Tls::Insecure => b.set_verify(SslVerifyMode::NONE),
-        _ => {}
+/// The TLS connector for `cfg` (read once; reused for every reconnect), `None` for plain
+/// TCP. An unreadable CA file is [`Error::Settings`] naming it.
+pub fn tls_connector(cfg: &Config) -> Result<Option<StreamConnector>, Error> {
+    match &cfg.tls {
+        None => Ok(None),
+        Some(policy) => policy
+            .connector()
+            .map(Some)
+            .map_err(|e| Error::Settings(e.safe_message())),
     }
-    Ok(Some(b.build()))
-}
-
-fn handshake(
-    connector: &SslConnector,
-    tls: &Tls,
-    host: &str,
-    tcp: TcpStream,
-) -> Result<SslStream<TcpStream>, String> {
-    let mut cfg = connector.configure().map_err(|e| e.to_string())?;
-    if *tls == Tls::Insecure {
-        cfg.set_verify_hostname(false);
-    }
-    cfg.connect(host, tcp).map_err(|e| match e {
-        openssl::ssl::HandshakeError::Failure(mid) => {
-            let verify = mid.ssl().verify_result();
-            if verify == openssl::x509::X509VerifyResult::OK {
-                mid.error().to_string()
-            } else {
-                format!("broker certificate not trusted: {}", verify.error_string())
-            }
-        }
-        openssl::ssl::HandshakeError::WouldBlock(_) => "handshake timed out".to_string(),
-        openssl::ssl::HandshakeError::SetupFailure(e) => e.to_string(),
-    })
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -379,7 +328,7 @@ fn parse_heart_beat(v: &str) -> Option<(Duration, Duration)> {
 impl Connection {
     /// Connects, shakes hands and logs in; see the module docs. `connector` comes from
     /// [`tls_connector`] (built once, used for every reconnect).
-    pub fn open(cfg: &Config, connector: Option<&SslConnector>) -> Result<Connection, Error> {
+    pub fn open(cfg: &Config, connector: Option<&StreamConnector>) -> Result<Connection, Error> {
         let broker = cfg.broker();
         let io_err = |context, source| Error::Io {
             broker: broker.clone(),
@@ -409,15 +358,15 @@ impl Connection {
         tcp.set_write_timeout(Some(cfg.connect_timeout))
             .map_err(|e| io_err("setting the write timeout", e))?;
         let stream = match (&cfg.tls, connector) {
-            (Tls::Plain, _) => Stream::Plain(tcp),
-            (_, Some(c)) => {
-                let s = handshake(c, &cfg.tls, &cfg.host, tcp).map_err(|message| Error::Tls {
+            (None, _) => Stream::Plain(tcp),
+            (Some(_), Some(c)) => {
+                let s = c.connect(&cfg.host, tcp).map_err(|e| Error::Tls {
                     broker: broker.clone(),
-                    message,
+                    message: e.safe_message(),
                 })?;
                 Stream::Tls(Box::new(s))
             }
-            (_, None) => {
+            (Some(_), None) => {
                 return Err(Error::Settings(
                     "TLS is on but no TLS connector was given".into(),
                 ))
@@ -832,10 +781,9 @@ mod tests {
 
     #[test]
     fn bad_ca_file_is_a_settings_error_naming_it() {
-        let e = tls_connector(&Tls::Verify {
-            ca_file: Some("/nonexistent/ca.pem".into()),
-        })
-        .unwrap_err();
+        let mut cfg = Config::new("localhost", 65001, "a@b.c", Secret::new("x"));
+        cfg.trust_ca_file(Some("/nonexistent/ca.pem".into()));
+        let e = tls_connector(&cfg).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
         assert!(e.is_fatal());
     }

@@ -24,7 +24,7 @@ pub mod session;
 use std::time::Duration;
 
 pub use codec::{Command, Frame};
-pub use connection::{AckMode, Config, Connection, HeartBeat, Message, Subscription, Tls};
+pub use connection::{AckMode, Config, Connection, HeartBeat, Message, Subscription};
 pub use session::{AckOutcome, Delivery, Event, Session, SessionConfig};
 
 /// What can go wrong talking to the broker; every variant names the broker (`host:port`),
@@ -32,7 +32,7 @@ pub use session::{AckOutcome, Delivery, Event, Session, SessionConfig};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The TLS settings cannot be used (CA file unreadable or not PEM, ...).
-    #[error("STOMP TLS settings: {0}")]
+    #[error("{0}")]
     Settings(String),
     /// Resolving, connecting, reading or writing failed.
     #[error("STOMP broker {broker}: {context}: {source}")]
@@ -44,8 +44,9 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The TLS handshake failed (certificate not trusted, host name mismatch, ...).
-    #[error("STOMP broker {broker}: TLS: {message}")]
+    /// The TLS handshake failed (certificate not trusted, host name mismatch, ...); the
+    /// message names the system, the host and why.
+    #[error("{message} (broker {broker})")]
     Tls {
         /// `host:port`.
         broker: String,

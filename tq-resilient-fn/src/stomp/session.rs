@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use openssl::ssl::SslConnector;
 use tq_common::retry::{sleep_unless, Backoff};
+use tq_common::tls::StreamConnector;
 
 use super::connection::{tls_connector, Config, Connection, Message, Subscription};
 use super::Error;
@@ -101,7 +101,7 @@ enum AckKind {
 /// A STOMP session; see the module docs.
 pub struct Session {
     cfg: SessionConfig,
-    connector: Option<SslConnector>,
+    connector: Option<StreamConnector>,
     conn: Option<Connection>,
     connections: u64,
     backoff: Backoff,
@@ -122,7 +122,7 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// A session (not connected yet). Fails only on unusable TLS settings.
     pub fn new(cfg: SessionConfig) -> Result<Session, Error> {
-        let connector = tls_connector(&cfg.connection.tls)?;
+        let connector = tls_connector(&cfg.connection)?;
         let backoff = Backoff::new(cfg.backoff_initial, cfg.backoff_max, cfg.backoff_jitter);
         Ok(Session {
             cfg,
