@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod message;
 pub mod stomp;
 
 use clap::Parser;
