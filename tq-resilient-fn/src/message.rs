@@ -526,15 +526,7 @@ impl ActionData {
         match self.property(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => {
-                let label = self.label(ACTIVITY_FIELDS, name, v)?;
-                yes_no_label(&label)
-                    .map(Some)
-                    .ok_or_else(|| MessageError::WrongType {
-                        field: name.to_string(),
-                        detail: format!("expected Yes or No, got {label:?}"),
-                    })
-            }
+            Some(v) => yes_no(name, &self.label(ACTIVITY_FIELDS, name, v)?).map(Some),
         }
     }
 
@@ -542,14 +534,14 @@ impl ActionData {
     pub fn date_ms(&self, name: &str) -> Result<Option<i64>, MessageError> {
         match self.property(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| MessageError::WrongType {
-                field: name.to_string(),
-                detail: format!("expected epoch milliseconds, got {n}"),
-            }),
-            Some(other) => Err(MessageError::WrongType {
-                field: name.to_string(),
-                detail: format!("expected epoch milliseconds, got {other}"),
-            }),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| wrong_type(name, format!("expected epoch milliseconds, got {n}"))),
+            Some(other) => Err(wrong_type(
+                name,
+                format!("expected epoch milliseconds, got {other}"),
+            )),
         }
     }
 
@@ -590,11 +582,22 @@ impl ActionData {
     }
 }
 
-fn yes_no_label(label: &str) -> Option<bool> {
+/// A Yes/No (or true/false) label of `field` as a boolean.
+fn yes_no(field: &str, label: &str) -> Result<bool, MessageError> {
     match label.trim().to_ascii_lowercase().as_str() {
-        "yes" | "true" => Some(true),
-        "no" | "false" => Some(false),
-        _ => None,
+        "yes" | "true" => Ok(true),
+        "no" | "false" => Ok(false),
+        _ => Err(wrong_type(
+            field,
+            format!("expected Yes or No, got {label:?}"),
+        )),
+    }
+}
+
+fn wrong_type(field: &str, detail: String) -> MessageError {
+    MessageError::WrongType {
+        field: field.to_string(),
+        detail,
     }
 }
 
@@ -668,15 +671,12 @@ impl FunctionData {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Object(o)) => match o.get("name").and_then(Value::as_str) {
                 Some(n) => Ok(Some(n.to_string())),
-                None => Err(MessageError::WrongType {
-                    field: name.to_string(),
-                    detail: "a select input without a name".into(),
-                }),
+                None => Err(wrong_type(name, "a select input without a name".into())),
             },
-            Some(other) => Err(MessageError::WrongType {
-                field: name.to_string(),
-                detail: format!("expected a select value, got {other}"),
-            }),
+            Some(other) => Err(wrong_type(
+                name,
+                format!("expected a select value, got {other}"),
+            )),
         }
     }
 
@@ -692,14 +692,13 @@ impl FunctionData {
                         .get("name")
                         .and_then(Value::as_str)
                         .map(str::to_string)
-                        .ok_or_else(|| MessageError::WrongType {
-                            field: name.to_string(),
-                            detail: "a multiselect value without a name".into(),
+                        .ok_or_else(|| {
+                            wrong_type(name, "a multiselect value without a name".into())
                         }),
-                    other => Err(MessageError::WrongType {
-                        field: name.to_string(),
-                        detail: format!("expected select values, got {other}"),
-                    }),
+                    other => Err(wrong_type(
+                        name,
+                        format!("expected select values, got {other}"),
+                    )),
                 })
                 .collect(),
             Some(_) => self.select(name).map(|s| s.into_iter().collect()),
@@ -711,15 +710,7 @@ impl FunctionData {
         match self.input(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => {
-                let label = self.select(name)?.unwrap_or_default();
-                yes_no_label(&label)
-                    .map(Some)
-                    .ok_or_else(|| MessageError::WrongType {
-                        field: name.to_string(),
-                        detail: format!("expected a boolean or Yes/No, got {label:?}"),
-                    })
-            }
+            Some(_) => yes_no(name, &self.select(name)?.unwrap_or_default()).map(Some),
         }
     }
 
@@ -727,23 +718,19 @@ impl FunctionData {
     pub fn number(&self, name: &str) -> Result<Option<u64>, MessageError> {
         match self.input(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| MessageError::WrongType {
-                field: name.to_string(),
-                detail: format!("expected a whole number, got {n}"),
-            }),
-            Some(Value::String(s)) => {
-                s.trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| MessageError::WrongType {
-                        field: name.to_string(),
-                        detail: format!("expected a whole number, got {s:?}"),
-                    })
-            }
-            Some(other) => Err(MessageError::WrongType {
-                field: name.to_string(),
-                detail: format!("expected a whole number, got {other}"),
-            }),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| wrong_type(name, format!("expected a whole number, got {n}"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| wrong_type(name, format!("expected a whole number, got {s:?}"))),
+            Some(other) => Err(wrong_type(
+                name,
+                format!("expected a whole number, got {other}"),
+            )),
         }
     }
 }
@@ -817,6 +804,12 @@ impl Reply {
             complete: true,
             results: None,
         }
+    }
+
+    /// The headers of the SEND that carries a reply to the message with `correlation_id`
+    /// (copied from its `correlation-id`): that id, and `persistent:true`.
+    pub fn headers(correlation_id: &str) -> [(&'static str, &str); 2] {
+        [("correlation-id", correlation_id), ("persistent", "true")]
     }
 
     /// The body: JSON indented by two spaces (as resilient-circuits' final replies).

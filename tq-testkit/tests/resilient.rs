@@ -68,47 +68,49 @@ impl Client {
         }
     }
 
-    fn req(&self, method: &str, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
-        let url = if path.starts_with("/rest/") {
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("/rest/") {
             format!("{}{path}", self.url)
         } else {
             format!("{}/rest/orgs/{}{path}", self.url, self.org)
-        };
-        let mut r = match method {
+        }
+    }
+
+    /// Adds this client's credentials to a request.
+    fn authed<B>(&self, mut r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.auth {
+            Auth::Session { cookie, csrf } => {
+                r = r.header("Cookie", cookie).header("X-sess-id", csrf);
+            }
+            Auth::ApiKey(h) => r = r.header("Authorization", h),
+            Auth::None => {}
+        }
+        r
+    }
+
+    fn send(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let url = self.url(path);
+        let r = match method {
             "POST" => self.agent.post(url),
             "PUT" => self.agent.put(url),
             "PATCH" => self.agent.patch(url),
             m => panic!("{m}"),
         };
-        match &self.auth {
-            Auth::Session { cookie, csrf } => {
-                r = r.header("Cookie", cookie).header("X-sess-id", csrf);
-            }
-            Auth::ApiKey(h) => r = r.header("Authorization", h),
-            Auth::None => {}
-        }
-        r.header("Content-Type", "application/json")
+        json_of(
+            self.authed(r)
+                .header("Content-Type", "application/json")
+                .send(body.to_string()),
+        )
     }
 
     fn nobody(&self, method: &str, path: &str) -> (u16, Value) {
-        let url = if path.starts_with("/rest/") {
-            format!("{}{path}", self.url)
-        } else {
-            format!("{}/rest/orgs/{}{path}", self.url, self.org)
-        };
-        let mut r = match method {
+        let url = self.url(path);
+        let r = match method {
             "GET" => self.agent.get(url),
             "DELETE" => self.agent.delete(url),
             m => panic!("{m}"),
         };
-        match &self.auth {
-            Auth::Session { cookie, csrf } => {
-                r = r.header("Cookie", cookie).header("X-sess-id", csrf);
-            }
-            Auth::ApiKey(h) => r = r.header("Authorization", h),
-            Auth::None => {}
-        }
-        json_of(r.call())
+        json_of(self.authed(r).call())
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
@@ -118,13 +120,13 @@ impl Client {
         self.nobody("DELETE", path)
     }
     fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        json_of(self.req("POST", path).send(body.to_string()))
+        self.send("POST", path, body)
     }
     fn put(&self, path: &str, body: Value) -> (u16, Value) {
-        json_of(self.req("PUT", path).send(body.to_string()))
+        self.send("PUT", path, body)
     }
     fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        json_of(self.req("PATCH", path).send(body.to_string()))
+        self.send("PATCH", path, body)
     }
 }
 
@@ -462,24 +464,9 @@ fn notes_tasks_and_attachments() {
     let (_, atts) = c.get("/incidents/2095/attachments");
     assert_eq!(atts[0]["name"], "headers.eml");
     let mut r = c
-        .agent
-        .get(format!(
-            "{}/rest/orgs/201/incidents/2095/attachments/27/contents",
-            soar.url()
-        ))
-        .header(
-            "Cookie",
-            match &c.auth {
-                Auth::Session { cookie, .. } => cookie.as_str(),
-                _ => "",
-            },
-        )
-        .header(
-            "X-sess-id",
-            match &c.auth {
-                Auth::Session { csrf, .. } => csrf.as_str(),
-                _ => "",
-            },
+        .authed(
+            c.agent
+                .get(c.url("/incidents/2095/attachments/27/contents")),
         )
         .call()
         .unwrap();

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -330,33 +330,13 @@ impl Connection {
     /// [`tls_connector`] (built once, used for every reconnect).
     pub fn open(cfg: &Config, connector: Option<&StreamConnector>) -> Result<Connection, Error> {
         let broker = cfg.broker();
-        let io_err = |context, source| Error::Io {
-            broker: broker.clone(),
-            context,
-            source,
-        };
-        let addrs: Vec<SocketAddr> = (cfg.host.as_str(), cfg.port)
-            .to_socket_addrs()
-            .map_err(|e| io_err("resolving the host", e))?
-            .collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut tcp = None;
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, cfg.connect_timeout) {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let tcp = tcp.ok_or_else(|| io_err("connecting", last))?;
-        tcp.set_nodelay(true)
-            .map_err(|e| io_err("setting TCP_NODELAY", e))?;
-        tcp.set_read_timeout(Some(cfg.connect_timeout))
-            .map_err(|e| io_err("setting the read timeout", e))?;
-        tcp.set_write_timeout(Some(cfg.connect_timeout))
-            .map_err(|e| io_err("setting the write timeout", e))?;
+        let tcp = super::tcp::connect(&cfg.host, cfg.port, cfg.connect_timeout).map_err(
+            |(context, source)| Error::Io {
+                broker: broker.clone(),
+                context,
+                source,
+            },
+        )?;
         let stream = match (&cfg.tls, connector) {
             (None, _) => Stream::Plain(tcp),
             (Some(_), Some(c)) => {

@@ -47,12 +47,11 @@ pub use inferred::ArtifactCreateForm;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::certs::TestCa;
-use crate::server::{Exchange, Fault, Request, ServerControl, TestServer};
+use crate::server::{Request, ServerControl, TestServer};
 use auth::{ApiKeyRec, Auth, UserRec};
 use store::{OrgRec, Store};
 
@@ -336,29 +335,10 @@ impl FakeResilient {
 
     // ---- server knobs ----
 
-    /// The server's knob handle (request log, faults, latency).
+    /// The test server's handle: request log (`requests`, `count(method, path)`), faults
+    /// (`fail_next_on("[METHOD ]PATH[*]", n, fault)`), latency.
     pub fn control(&self) -> ServerControl {
         self.server.control()
-    }
-    /// Every request so far.
-    pub fn requests(&self) -> Vec<Request> {
-        self.server.requests()
-    }
-    /// Every request with its status.
-    pub fn exchanges(&self) -> Vec<Exchange> {
-        self.server.exchanges()
-    }
-    /// Requests with this method and exact path.
-    pub fn count(&self, method: &str, path: &str) -> usize {
-        self.server.count(method, path)
-    }
-    /// The next `n` requests matching `"[METHOD ]PATH[*]"` get `fault`.
-    pub fn fail_next_on(&self, filter: &str, n: usize, fault: Fault) {
-        self.server.fail_next_on(filter, n, fault)
-    }
-    /// Adds latency to every request.
-    pub fn set_latency(&self, d: Duration) {
-        self.server.set_latency(d)
     }
 
     // ---- behaviour knobs ----
