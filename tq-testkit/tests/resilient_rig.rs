@@ -245,3 +245,26 @@ fn proxy_pauses_and_cuts_connections() {
     assert!(closed, "cut closes the connection");
     assert_eq!(proxy.connections(), 1);
 }
+
+#[test]
+fn a_taken_port_fails_the_start_with_the_brokers_log() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let t = Instant::now();
+    let r = std::panic::catch_unwind(|| {
+        ActiveMq::start(ActiveMqOptions {
+            plain_port: Some(port),
+            persistent: false,
+            ..ActiveMqOptions::default()
+        })
+    });
+    let msg = match r {
+        Ok(_) => panic!("started on a taken port"),
+        Err(p) => p.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    assert!(msg.contains("Address already in use"), "{msg}");
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "noticed at once, not after the 30 s wait"
+    );
+}

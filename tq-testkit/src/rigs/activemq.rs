@@ -208,6 +208,7 @@ impl ActiveMq {
         let ca_file = dir.path().join("ca.pem");
         ca.write_cert(&ca_file).expect("write ca.pem");
         write_keystore(&ca, &dir.path().join("conf/broker.p12"));
+        let fixed_ports = opts.tls_port.is_some() || opts.plain_port.is_some();
         let mut b = ActiveMq {
             tls_port: opts.tls_port.unwrap_or_else(free_port),
             plain_port: opts.plain_port.unwrap_or_else(free_port),
@@ -221,8 +222,23 @@ impl ActiveMq {
             starts: 0,
             last_start: Duration::ZERO,
         };
-        b.write_config();
-        b.spawn();
+        // A free port can be taken by another process before the JVM binds it: then try
+        // other ports (twice more), unless the caller chose them.
+        for attempt in 1.. {
+            if b.plain_port == b.tls_port {
+                b.plain_port = free_port();
+                continue;
+            }
+            b.write_config();
+            match b.try_spawn() {
+                Ok(()) => break,
+                Err(e) if !fixed_ports && attempt < 3 && e.contains("Address already in use") => {
+                    b.tls_port = free_port();
+                    b.plain_port = free_port();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
         b
     }
 
@@ -445,9 +461,18 @@ impl ActiveMq {
         a
     }
 
+    /// Starts the JVM; panics (with the log) if it does not come up.
     fn spawn(&mut self) {
+        if let Err(e) = self.try_spawn() {
+            panic!("{e}");
+        }
+    }
+
+    /// Starts the JVM and waits for both ports; the error holds the broker's log.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let t0 = Instant::now();
         let d = self.dir.path();
+        let log_from = std::fs::metadata(d.join("data/stdout.log")).map_or(0, |m| m.len());
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -501,35 +526,42 @@ kill "$guard" 2>/dev/null
             java_pid,
         });
         self.starts += 1;
-        self.wait_listening();
+        self.wait_listening(log_from as usize)?;
         self.last_start = t0.elapsed();
+        Ok(())
     }
 
-    /// Waits (30 s at most) until both ports accept TCP connections, or panics with the log.
-    fn wait_listening(&mut self) {
+    /// Waits (30 s at most) until the broker logged (after byte `log_from` of its log) that
+    /// it started, and both ports accept connections; the error holds the log. The log line
+    /// matters: a port another process holds accepts connections too.
+    fn wait_listening(&mut self, log_from: usize) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let accepts = |port: u16| {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
         };
-        // Plain first: the SSL connector opens before it, so both are up when plain is.
+        let started = |log: &str| {
+            log.get(log_from..).is_some_and(|l| {
+                l.lines()
+                    .any(|x| x.contains("Apache ActiveMQ") && x.ends_with(") started"))
+            })
+        };
         loop {
-            if let Some(r) = self.run.as_mut() {
-                if let Ok(Some(status)) = r.wrapper.try_wait() {
-                    self.run = None;
-                    panic!("ActiveMQ exited at start ({status}); log:\n{}", self.log());
-                }
+            if !self.pid().is_some_and(alive) {
+                // The wrapper waits on its stdin: tell it to finish, keeping the directory.
+                self.halt("kill");
+                return Err(format!("ActiveMQ exited at start; log:\n{}", self.log()));
             }
-            if accepts(self.plain_port) && accepts(self.tls_port) {
-                return;
+            if started(&self.log()) && accepts(self.plain_port) && accepts(self.tls_port) {
+                return Ok(());
             }
             if Instant::now() > deadline {
-                panic!(
-                    "ActiveMQ not listening on {}/{} after 30 s; log:\n{}",
+                return Err(format!(
+                    "ActiveMQ not started on {}/{} after 30 s; log:\n{}",
                     self.tls_port,
                     self.plain_port,
                     self.log()
-                );
+                ));
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -555,6 +587,17 @@ impl std::fmt::Debug for ActiveMq {
             .field("pid", &self.pid())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether process `pid` runs (exists and is not a zombie waiting to be reaped).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next())
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 fn xml_escape(s: &str) -> String {
