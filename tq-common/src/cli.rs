@@ -1,13 +1,18 @@
 //! The common command line (design.md §3) and the argv normaliser for the guides'
 //! single-dash long flags (`-ll`, `-hist`), which clap cannot declare.
 //!
-//! A connector declares its own `clap::Parser` with `#[command(flatten)] common: CommonArgs`
-//! plus its own flags, implements [`ConnectorArgs`], and lists its legacy spellings.
+//! A standard connector declares only its own flags (a `clap::Args` struct implementing
+//! [`ConnectorFlags`], or [`NoFlags`]); [`Cli`] puts them beside [`CommonArgs`]. A binary
+//! with another command line (tq-resilient-fn) flattens [`BaseArgs`] into its own parser.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
+
+use crate::app::{ConnectorSpec, Invocation};
+use crate::logging::LogLocation;
+use crate::Result;
 
 /// The `--help` epilogue every connector shows: files, first run, exit codes.
 pub const AFTER_HELP: &str = "\
@@ -21,20 +26,17 @@ after retries, 2 usage or configuration error.";
 /// Legacy single-dash long flags every connector accepts.
 pub const COMMON_LEGACY_FLAGS: &[(&str, &str)] = &[("-ll", "--loglocation")];
 
-/// The flags every connector has.
+/// The flags every binary has, whatever its config source: logging, `--check` and the
+/// printing flags (global: a binary with subcommands takes them before or after one).
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
-pub struct CommonArgs {
-    /// Configuration directory: holds <instance>.ini (mode 0600), <instance>.state.json and
-    /// <instance>.lock
-    #[arg(short = 'c', long = "config", value_name = "DIR", default_value = ".")]
-    pub config: PathBuf,
-
+pub struct BaseArgs {
     /// Log directory (the file is <instance>.log), or `stdout` for the console. Also
     /// spelled -ll as in the vendor guides
     #[arg(
         long = "loglocation",
         value_name = "DIR|stdout",
-        default_value = "stdout"
+        default_value = "stdout",
+        global = true
     )]
     pub loglocation: String,
 
@@ -44,36 +46,103 @@ pub struct CommonArgs {
         long = "verbosity",
         value_name = "1|2|3",
         default_value_t = 1,
-        value_parser = clap::value_parser!(u8).range(1..=3)
+        value_parser = clap::value_parser!(u8).range(1..=3),
+        global = true
     )]
     pub verbosity: u8,
+
+    /// Validate the config, reach every remote system once, print a report and exit
+    /// (0 = all good, 1 = a system failed, 2 = config error)
+    #[arg(long = "check", global = true)]
+    pub check: bool,
+
+    /// Print the config options as a markdown table (for the docs) and exit
+    #[arg(long = "print-options-md", global = true)]
+    pub print_options_md: bool,
+
+    /// Print "<binary> <original executable it replaces>" and exit (for scripts/install)
+    #[arg(long = "print-spec", hide = true)]
+    pub print_spec: bool,
+}
+
+impl BaseArgs {
+    /// Where the log goes.
+    pub fn log_location(&self) -> LogLocation {
+        LogLocation::parse(&self.loglocation)
+    }
+}
+
+/// The flags of every connector configured from `<DIR>/<instance>.ini`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct CommonArgs {
+    /// Configuration directory: holds <instance>.ini (mode 0600), <instance>.state.json and
+    /// <instance>.lock
+    #[arg(short = 'c', long = "config", value_name = "DIR", default_value = ".")]
+    pub config: PathBuf,
 
     /// Instance name, for several instances side by side: names the config, state, lock and
     /// log files instead of the binary's name
     #[arg(short = 'n', long = "name", value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Validate the config, reach every remote system once, print a report and exit
-    /// (0 = all good, 1 = a system failed, 2 = config error)
-    #[arg(long = "check")]
-    pub check: bool,
-
-    /// Print the config options as a markdown table (for the docs) and exit
-    #[arg(long = "print-options-md")]
-    pub print_options_md: bool,
+    /// Logging, --check and the printing flags.
+    #[command(flatten)]
+    pub base: BaseArgs,
 }
 
-/// Implemented by each connector's argument struct.
-pub trait ConnectorArgs: clap::Parser {
-    /// The common flags.
-    fn common(&self) -> &CommonArgs;
-
+/// A connector's own flags (besides [`CommonArgs`]); [`NoFlags`] when it has none. The
+/// hooks let a connector name its instance differently or take its settings from another
+/// source for some runs (e.g. an RT action configured from RT_SiteConfig values).
+pub trait ConnectorFlags: Args + FromArgMatches + std::fmt::Debug {
     /// The instance name: `-n NAME`, else the binary name. TIE overrides it for `--suffix`.
-    fn instance_name(&self, binary: &str) -> String {
-        self.common()
-            .name
-            .clone()
-            .unwrap_or_else(|| binary.to_string())
+    fn instance_name(&self, common: &CommonArgs, binary: &str) -> String {
+        common.name.clone().unwrap_or_else(|| binary.to_string())
+    }
+
+    /// What the run reads and where its files are: by default
+    /// [`Invocation::standard`] (`<DIR>/<instance>.ini` with `[threatq]` and `[connector]`).
+    fn invocation(&self, spec: &ConnectorSpec, common: &CommonArgs) -> Result<Invocation> {
+        Invocation::standard(spec, common, self.instance_name(common, spec.binary))
+    }
+}
+
+/// No connector flags.
+#[derive(Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoFlags {}
+
+impl ConnectorFlags for NoFlags {}
+
+/// The command line of a standard connector: the common flags and its own.
+#[derive(Parser, Debug)]
+#[command(version, after_help = AFTER_HELP)]
+pub struct Cli<F: Args> {
+    /// The common flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The connector's flags.
+    #[command(flatten)]
+    pub flags: F,
+}
+
+impl<F: ConnectorFlags> Cli<F> {
+    /// The clap command, named and described by `spec` (for `--help`, man pages and tests).
+    pub fn command_for(spec: &ConnectorSpec) -> clap::Command {
+        <Self as CommandFactory>::command()
+            .name(spec.binary)
+            .bin_name(spec.binary)
+            .about(spec.about)
+    }
+
+    /// Parses argv (legacy single-dash spellings normalised first).
+    pub fn parse_for<I>(spec: &ConnectorSpec, argv: I) -> std::result::Result<Self, clap::Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
+        let argv = normalize_args(argv, spec.legacy_flags);
+        let mut cmd = Self::command_for(spec);
+        let matches = cmd.try_get_matches_from_mut(argv)?;
+        Self::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
     }
 }
 
@@ -135,22 +204,19 @@ pub fn validate_instance_name(name: &str) -> crate::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    #[derive(Parser, Debug)]
-    #[command(name = "tq-x", version)]
-    struct Cli {
-        #[command(flatten)]
-        common: CommonArgs,
+    #[derive(Args, Debug)]
+    struct Hist {
         #[arg(long = "historical")]
         historical: Option<String>,
     }
+    impl ConnectorFlags for Hist {}
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(normalize_args(
-            std::iter::once("tq-x").chain(args.iter().copied()),
-            &[("-hist", "--historical")],
-        ))
+    const SPEC: ConnectorSpec = ConnectorSpec::new("tq-x", "tq-old-x", "Test connector.")
+        .legacy_flags(&[("-hist", "--historical")]);
+
+    fn parse(args: &[&str]) -> std::result::Result<Cli<Hist>, clap::Error> {
+        Cli::parse_for(&SPEC, std::iter::once("tq-x").chain(args.iter().copied()))
     }
 
     #[test]
@@ -160,15 +226,15 @@ mod tests {
         let c = parse(&["-ll=/x", "-c/y", "-v", "3"]).unwrap();
         assert_eq!(a.common, b.common);
         assert_eq!(a.common, c.common);
-        assert_eq!(a.common.loglocation, "/x");
+        assert_eq!(a.common.base.loglocation, "/x");
         assert_eq!(a.common.config, PathBuf::from("/y"));
-        assert_eq!(a.common.verbosity, 3);
+        assert_eq!(a.common.base.verbosity, 3);
     }
 
     #[test]
     fn hist_is_not_read_as_help() {
         let a = parse(&["-hist", "2020-01-01"]).unwrap();
-        assert_eq!(a.historical.as_deref(), Some("2020-01-01"));
+        assert_eq!(a.flags.historical.as_deref(), Some("2020-01-01"));
     }
 
     #[test]

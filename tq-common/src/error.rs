@@ -12,10 +12,10 @@ pub enum Error {
     Usage(String),
 
     /// One config option is wrong: exit 2.
-    #[error("{}: [{section}] {key}: {message}", file.display())]
+    #[error("{origin}: [{section}] {key}: {message}")]
     Config {
-        /// The config file.
-        file: PathBuf,
+        /// Where the settings came from: the config file, or what the source is.
+        origin: String,
         /// The INI section.
         section: String,
         /// The key (option name).
@@ -24,11 +24,11 @@ pub enum Error {
         message: String,
     },
 
-    /// The config file as a whole cannot be read or parsed: exit 2.
-    #[error("{}: {message}", file.display())]
+    /// The config source as a whole cannot be found, read or parsed: exit 2.
+    #[error("{origin}: {message}")]
     ConfigFile {
-        /// The config file.
-        file: PathBuf,
+        /// The config file, or what the source is.
+        origin: String,
         /// What is wrong.
         message: String,
     },
@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(Error::usage("x").exit_code(), 2);
         assert_eq!(
             Error::Config {
-                file: "a.ini".into(),
+                origin: "a.ini".into(),
                 section: "threatq".into(),
                 key: "host".into(),
                 message: "expected a host".into()

@@ -108,7 +108,8 @@ pub enum Method {
 }
 
 impl Method {
-    fn as_str(self) -> &'static str {
+    /// The method as sent ("GET").
+    pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -351,13 +352,18 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// The first value of the header `name` (case-insensitive) in a header list.
+pub fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Response {
     /// A header value by (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_value(&self.headers, name)
     }
 
     /// The body as text (lossy).
@@ -379,6 +385,19 @@ impl Response {
     /// True for 2xx.
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The cookies the answer sets (`Set-Cookie`), as `(name, value)` without attributes:
+    /// a session login's `JSESSIONID` or `RT_SID_<name>.<port>`.
+    pub fn set_cookies(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| {
+                let pair = v.split(';').next()?.trim();
+                let (name, value) = pair.split_once('=')?;
+                Some((name.trim(), value.trim()))
+            })
     }
 }
 
@@ -710,6 +729,33 @@ mod tests {
         assert_eq!(
             basic_auth("Aladdin", &crate::Secret::new("open sesame")).expose(),
             "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+
+    #[test]
+    fn set_cookies_without_attributes() {
+        let r = Response {
+            status: 200,
+            headers: vec![
+                (
+                    "set-cookie".into(),
+                    "JSESSIONID=2c9e0f7d3b1a; Path=/; Secure; HttpOnly".into(),
+                ),
+                ("content-type".into(), "application/json".into()),
+                (
+                    "set-cookie".into(),
+                    "RT_SID_rt.test.8080=abc123; path=/".into(),
+                ),
+            ],
+            body: Vec::new(),
+        };
+        let c: Vec<_> = r.set_cookies().collect();
+        assert_eq!(
+            c,
+            vec![
+                ("JSESSIONID", "2c9e0f7d3b1a"),
+                ("RT_SID_rt.test.8080", "abc123")
+            ]
         );
     }
 

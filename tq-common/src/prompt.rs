@@ -10,11 +10,8 @@ use std::path::Path;
 use crate::config::{self, Opt};
 use crate::{Error, Result};
 
-/// The options asked on first run, in order (the vendor guides' prompt).
-pub const FIRST_RUN_KEYS: &[&str] = &["host", "client_id", "username", "password", "status"];
-
 /// The environment variable that sets an option on first run:
-/// `TQ_<NAME>` for `[threatq]`, `TQ_CONNECTOR_<NAME>` for `[connector]`.
+/// `TQ_<NAME>` for `[threatq]`, `TQ_<SECTION>_<NAME>` for the others (`TQ_CONNECTOR_...`).
 pub fn env_var(opt: &Opt) -> String {
     let name = opt.name.to_ascii_uppercase();
     if opt.section == "threatq" {
@@ -22,17 +19,6 @@ pub fn env_var(opt: &Opt) -> String {
     } else {
         format!("TQ_{}_{name}", opt.section.to_ascii_uppercase())
     }
-}
-
-fn first_run_opts(options: &[Opt]) -> Vec<&Opt> {
-    FIRST_RUN_KEYS
-        .iter()
-        .filter_map(|k| {
-            options
-                .iter()
-                .find(|o| o.section == "threatq" && o.name == *k)
-        })
-        .collect()
 }
 
 /// Where the first-run values come from.
@@ -85,12 +71,15 @@ fn read_secret(prompt: &str) -> std::io::Result<String> {
     rpassword::read_password()
 }
 
-/// Runs the first-run configuration and writes `file`. `env` is the process environment
-/// (a parameter so tests can pass their own). Returns the message to print.
+/// Runs the first-run configuration and writes `file` with every option of `options`;
+/// `asked` are the options asked on a terminal (the guides' five ThreatQ fields, see
+/// [`crate::config::ThreatQKeys::first_run`]). `env` is the process environment (a
+/// parameter so tests can pass their own). Returns the message to print.
 pub fn first_run(
     binary: &str,
     file: &Path,
     options: &[Opt],
+    asked: &[Opt],
     env: &HashMap<String, String>,
     terminal: Option<&mut dyn Source>,
 ) -> Result<String> {
@@ -111,21 +100,20 @@ pub fn first_run(
             );
         }
     }
-    let asked = first_run_opts(options);
     let missing: Vec<&Opt> = asked
         .iter()
-        .copied()
         .filter(|o| !values.contains_key(&format!("{}.{}", o.section, o.name)))
         .collect();
     if !missing.is_empty() {
         let Some(term) = terminal else {
-            let vars: Vec<String> = asked.iter().map(|o| env_var(o)).collect();
+            let vars: Vec<String> = asked.iter().map(env_var).collect();
             let unset: Vec<String> = missing.iter().map(|o| env_var(o)).collect();
+            let labels: Vec<&str> = asked.iter().map(|o| o.label).collect();
             return Err(Error::usage(format!(
                 "no config file {} yet. Either run {binary} once on a terminal to be asked for \
-                 the ThreatQ Host, Client ID, E-Mail Address, Password and Status, or set the \
-                 environment variables {} (not set: {}). Nothing was written.",
+                 {}, or set the environment variables {} (not set: {}). Nothing was written.",
                 file.display(),
+                labels.join(", "),
                 vars.join(", "),
                 unset.join(", ")
             )));
@@ -183,7 +171,7 @@ pub fn stdin_is_terminal() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{all_options, Config};
+    use crate::config::{all_options, Config, ENABLED, THREATQ};
     use std::os::unix::fs::PermissionsExt;
 
     struct Scripted(Vec<&'static str>, Vec<(String, bool)>);
@@ -201,11 +189,23 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn no_terminal_and_no_env_fails_and_writes_nothing() {
+    /// The first run of a connector with only the common options, into a fresh directory:
+    /// the directory (kept until dropped), the config file, the outcome.
+    fn common_first_run(
+        env: &HashMap<String, String>,
+        terminal: Option<&mut dyn Source>,
+    ) -> (tempfile::TempDir, std::path::PathBuf, Result<String>) {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("tq-x.ini");
-        let e = first_run("tq-x", &f, &all_options(&[]), &env(&[]), None).unwrap_err();
+        let options = all_options(&[]);
+        let r = first_run("tq-x", &f, &options, &THREATQ.first_run(), env, terminal);
+        (dir, f, r)
+    }
+
+    #[test]
+    fn no_terminal_and_no_env_fails_and_writes_nothing() {
+        let (_dir, f, r) = common_first_run(&env(&[]), None);
+        let e = r.unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let m = e.to_string();
         assert!(
@@ -217,8 +217,6 @@ mod tests {
 
     #[test]
     fn env_writes_every_option_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
         let e = env(&[
             ("TQ_HOST", "tq.local"),
             ("TQ_CLIENT_ID", "cid-9876"),
@@ -227,7 +225,8 @@ mod tests {
             ("TQ_STATUS", "Review"),
             ("TQ_CONNECTOR_ENABLED", "false"),
         ]);
-        let msg = first_run("tq-x", &f, &all_options(&[]), &e, None).unwrap();
+        let (_dir, f, r) = common_first_run(&e, None);
+        let msg = r.unwrap();
         assert_eq!(
             msg,
             format!("Connector configured. Set information in {}", f.display())
@@ -236,23 +235,16 @@ mod tests {
             std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let c = Config::load(&f, &all_options(&[])).unwrap();
-        assert_eq!(c.secret("threatq", "password").expose(), "pw-5432");
-        assert!(!c.bool("connector", "enabled"));
+        let text = std::fs::read_to_string(&f).unwrap();
+        let c = Config::from_ini("tq-x.ini", &text, &all_options(&[])).unwrap();
+        assert_eq!(c.get(THREATQ.password).expose(), "pw-5432");
+        assert!(!c.get(ENABLED));
     }
 
     #[test]
     fn bad_env_value_names_the_variable() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
-        let e = first_run(
-            "tq-x",
-            &f,
-            &all_options(&[]),
-            &env(&[("TQ_VERIFY_TLS", "maybe")]),
-            None,
-        )
-        .unwrap_err();
+        let (_dir, f, r) = common_first_run(&env(&[("TQ_VERIFY_TLS", "maybe")]), None);
+        let e = r.unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("TQ_VERIFY_TLS (option [threatq] verify_tls)"),
@@ -263,10 +255,9 @@ mod tests {
 
     #[test]
     fn terminal_asks_the_five_fields_secrets_without_echo() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("tq-x.ini");
         let mut s = Scripted(vec!["tq", "cid-1", "a@b.c", "pw-1", "Active"], vec![]);
-        first_run("tq-x", &f, &all_options(&[]), &env(&[]), Some(&mut s)).unwrap();
+        let (_dir, f, r) = common_first_run(&env(&[]), Some(&mut s));
+        r.unwrap();
         let asked: Vec<_> = s.1.iter().map(|(l, sec)| (l.as_str(), *sec)).collect();
         assert_eq!(
             asked,

@@ -1,7 +1,7 @@
 //! One TLS trust policy for every connection a connector makes: HTTP (ureq, through
 //! [`crate::http`]), raw TCP protocols such as MQTT and STOMP ([`StreamConnector`], on the
-//! `openssl` crate), and SMTP (lettre, from [`TlsPolicy::ca_certificates_pem`] and
-//! [`ClientIdentity`]).
+//! `openssl` crate), and SMTP (lettre, from [`TlsPolicy::parts`]: the CA certificates and
+//! the client identity as PEM text).
 //!
 //! A [`TlsPolicy`] says which certificate authorities are trusted ([`Trust`]: the system
 //! store plus an optional `ca_file`, or only a given bundle), whether the server certificate
@@ -291,6 +291,35 @@ impl TlsPolicy {
             .collect())
     }
 
+    /// Everything another TLS stack needs, as PEM text: lettre's SMTP transport (branch
+    /// email) maps it as
+    ///
+    /// - each of `ca_pem` → `TlsParametersBuilder::add_root_certificate(Certificate::from_pem(..))`;
+    /// - `system_roots == false` → `.certificate_store(CertificateStore::None)`;
+    /// - `verify == false` → `.dangerous_accept_invalid_certs(true)`; `verify_hostname ==
+    ///   false` → `.dangerous_accept_invalid_hostnames(true)`;
+    /// - `identity` → `.identify_with(Identity::from_pem(cert_chain, key_pkcs8))`.
+    ///
+    /// Reads the CA file (errors name it) and logs the warning when verification is off,
+    /// as the other two producers do.
+    pub fn parts(&self) -> Result<TlsParts> {
+        let identity = match &self.identity {
+            Some(id) => Some((id.cert_chain_pem(), id.key_pkcs8_pem()?)),
+            None => None,
+        };
+        let parts = TlsParts {
+            ca_pem: self.ca_certificates_pem()?,
+            system_roots: self.uses_system_roots(),
+            verify: self.verify,
+            verify_hostname: self.verify && self.verify_hostname,
+            identity,
+        };
+        if !self.verify {
+            warn_unverified(&self.system);
+        }
+        Ok(parts)
+    }
+
     /// The TLS configuration of a ureq agent (native-tls). Reads the CA file; an unreadable
     /// or invalid file is a config error. Logs the warning when verification is off.
     pub fn ureq_config(&self) -> Result<ureq::tls::TlsConfig> {
@@ -459,6 +488,22 @@ impl TlsPolicy {
             has_identity: self.identity.is_some(),
         })
     }
+}
+
+/// A [`TlsPolicy`] as PEM text and switches, for a TLS stack of its own ([`TlsPolicy::parts`]).
+#[derive(Debug, Clone)]
+pub struct TlsParts {
+    /// The CA certificates to trust (besides the system store when `system_roots`), one PEM
+    /// block each.
+    pub ca_pem: Vec<String>,
+    /// Whether the system store is trusted too.
+    pub system_roots: bool,
+    /// Whether the server certificate is verified.
+    pub verify: bool,
+    /// Whether its host name is checked.
+    pub verify_hostname: bool,
+    /// The client certificate chain and its PKCS#8 key, PEM.
+    pub identity: Option<(String, Secret)>,
 }
 
 /// Makes TLS connections over TCP streams the caller opened, with one [`TlsPolicy`].

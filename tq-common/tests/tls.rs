@@ -405,3 +405,34 @@ fn ca_certificates_as_pem_blocks_for_lettre() {
             .is_empty()
     );
 }
+
+#[test]
+fn parts_for_another_tls_stack() {
+    let p = pki();
+    let id = p.ca.issue_client("smtp-client");
+    let policy = TlsPolicy {
+        verify_hostname: false,
+        identity: Some(
+            ClientIdentity::from_pem(id.cert_pem.as_bytes(), id.key_pem_pkcs1().as_bytes())
+                .unwrap(),
+        ),
+        ..TlsPolicy::new("SMTP server", Trust::Only(p.ca_file.clone()))
+    };
+    let parts = policy.parts().unwrap();
+    assert_eq!(parts.ca_pem, vec![p.ca.cert_pem()]);
+    assert!(!parts.system_roots && parts.verify && !parts.verify_hostname);
+    let (chain, key) = parts.identity.unwrap();
+    assert_eq!(chain, id.cert_pem);
+    assert!(key.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_eq!(format!("{key}"), "***");
+    // native-tls (lettre's) takes exactly these.
+    native_tls::Identity::from_pkcs8(chain.as_bytes(), key.expose().as_bytes()).unwrap();
+
+    let off = TlsPolicy {
+        verify: false,
+        ..TlsPolicy::new("SMTP server", Trust::System { ca_file: None })
+    }
+    .parts()
+    .unwrap();
+    assert!(off.system_roots && !off.verify && !off.verify_hostname && off.ca_pem.is_empty());
+}

@@ -2,8 +2,9 @@
 //! call (research/ctr.md §2, §3, §5, §7, §8).
 //!
 //! - Token: `POST {base}/iroh/oauth2/token`, HTTP Basic `client_id:client_password`, form
-//!   `grant_type=client_credentials`. Cached in memory until 60 s before `expires_in` (600 s)
-//!   runs out; a 401 from the enrich call drops it, fetches a new one and retries once.
+//!   `grant_type=client_credentials`: a [`TokenSource`] for `tq_common::rest`, whose token
+//!   cache keeps it until 60 s before `expires_in` (600 s) runs out; a 401 from the enrich
+//!   call renews it once and the call is sent again.
 //! - Enrich: `POST {base}/iroh/iroh-enrich/observe/observables` with a JSON array of
 //!   `{type, value}`; the answer is returned as JSON for [`crate::ctim`] to read.
 //! - Rate limit: the shared HTTP client waits out a `429 Retry-After` of up to 60 s and
@@ -13,12 +14,16 @@
 //! The password, the Basic credentials and the tokens are [`Secret`]s: never in a log
 //! line, an error or argv.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use tq_common::http::{basic_auth, Http, Method, Request, Response};
+use tq_common::http::{basic_auth, Http, Method, Request};
+use tq_common::rest::{
+    common_error_detail, Auth, Credential, ErrorMapper, OAuthToken, RestClient, RestConfig,
+    TokenCache, TokenSource,
+};
 use tq_common::{Error, Result, Secret};
 
 /// How errors name this system.
@@ -83,7 +88,7 @@ pub struct Observable {
 }
 
 /// What `--check` reports about a fresh token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     /// Seconds until it expires.
     pub expires_in: u64,
@@ -91,86 +96,32 @@ pub struct TokenInfo {
     pub scope: String,
 }
 
-struct Token {
-    access: Secret,
-    expires_at: Instant,
-}
-
-/// The CTR client. Nothing is sent before the first call.
-pub struct CtrClient {
-    http: Http,
+/// The client-credentials grant of one API client. Remembers what the last token answer
+/// said about the token (for `--check`).
+struct ClientCredentials {
     settings: CtrSettings,
-    token: Mutex<Option<Token>>,
-    token_requests: Mutex<usize>,
+    last: Mutex<Option<TokenInfo>>,
 }
 
-impl std::fmt::Debug for CtrClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CtrClient")
-            .field("base_url", &self.settings.base_url)
-            .field("client_id", &self.settings.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CtrClient {
-    /// A client over `http`.
-    pub fn new(settings: CtrSettings, http: Http) -> CtrClient {
-        CtrClient {
-            http,
-            settings,
-            token: Mutex::new(None),
-            token_requests: Mutex::new(0),
-        }
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &CtrSettings {
-        &self.settings
-    }
-
-    /// How many token requests this client has made.
-    pub fn token_requests(&self) -> usize {
-        *self
-            .token_requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Fetches a new token now (for `--check`): a refusal is an error naming the client id.
-    pub fn check_token(&self) -> Result<TokenInfo> {
-        let (token, info) = self.request_token()?;
-        *self.lock_token() = Some(token);
-        Ok(info)
-    }
-
-    fn lock_token(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
-        self.token.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn request_token(&self) -> Result<(Token, TokenInfo)> {
-        *self
-            .token_requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) += 1;
-        let basic = basic_auth(&self.settings.client_id, &self.settings.client_password);
-        let req = Request::new(
-            Method::Post,
-            format!("{}{TOKEN_PATH}", self.settings.base_url),
-        )
-        .header("Authorization", basic.expose())
-        .form(vec![(
-            "grant_type".to_string(),
-            "client_credentials".to_string(),
-        )])
-        .idempotent(true);
-        let resp = self.http.send(SYSTEM, &req)?;
+impl TokenSource for ClientCredentials {
+    fn fetch(&self, http: &Http, _previous: Option<&Credential>) -> Result<Credential> {
+        let s = &self.settings;
+        let basic = basic_auth(&s.client_id, &s.client_password);
+        let req = Request::new(Method::Post, format!("{}{TOKEN_PATH}", s.base_url))
+            .header("Authorization", basic.expose())
+            .form(vec![(
+                "grant_type".to_string(),
+                "client_credentials".to_string(),
+            )])
+            .idempotent(true);
+        let resp = http.send(SYSTEM, &req)?;
+        let answer: Option<Value> = serde_json::from_slice(&resp.body).ok();
         if !resp.ok() {
             let hint = match resp.status {
                 400 | 401 | 403 => format!(
                     ": check client_id and client_password in [connector] (a client works only in \
                      the region it was created in; this is {})",
-                    self.settings.base_url
+                    s.base_url
                 ),
                 _ => String::new(),
             };
@@ -178,83 +129,113 @@ impl CtrClient {
                 system: SYSTEM.into(),
                 message: format!(
                     "token request for client id {} refused (HTTP {}{}){hint}",
-                    self.settings.client_id,
+                    s.client_id,
                     resp.status,
-                    oauth_error(&resp)
-                        .map(|e| format!(", {e}"))
+                    answer
+                        .as_ref()
+                        .and_then(common_error_detail)
+                        .map(|e| format!(", {}", tq_common::logging::redact(&e)))
                         .unwrap_or_default()
                 ),
                 retry_after: None,
                 status: Some(resp.status),
             });
         }
-        let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
+        let v = answer.ok_or_else(|| {
             Error::remote(
                 SYSTEM,
                 format!(
                     "the token answer for client id {} is not JSON (is {} the CTR API?)",
-                    self.settings.client_id, self.settings.base_url
+                    s.client_id, s.base_url
                 ),
             )
         })?;
-        let access = v
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                Error::remote(
-                    SYSTEM,
-                    format!(
-                        "the token answer for client id {} has no access_token",
-                        self.settings.client_id
-                    ),
-                )
-            })?;
-        let ttl = v
-            .get("expires_in")
-            .and_then(|e| {
-                e.as_u64()
-                    .or_else(|| e.as_f64().map(|f| f.max(0.0) as u64))
-                    .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
-            })
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_TTL);
-        let scope = v
-            .get("scope")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let token = OAuthToken::parse(&v).ok_or_else(|| {
+            Error::remote(
+                SYSTEM,
+                format!(
+                    "the token answer for client id {} has no access_token",
+                    s.client_id
+                ),
+            )
+        })?;
+        let ttl = token.expires_in.unwrap_or(DEFAULT_TTL);
         log::debug!(
-            "CTR token for client id {} valid {} s (scope: {scope})",
-            self.settings.client_id,
-            ttl.as_secs()
+            "CTR token for client id {} valid {} s (scope: {})",
+            s.client_id,
+            ttl.as_secs(),
+            token.scope
         );
-        Ok((
-            Token {
-                access: Secret::new(access),
-                expires_at: Instant::now() + ttl,
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(TokenInfo {
+            expires_in: ttl.as_secs(),
+            scope: token.scope.clone(),
+        });
+        Ok(token.credential(DEFAULT_TTL))
+    }
+}
+
+/// The CTR client. Nothing is sent before the first call.
+pub struct CtrClient {
+    rest: RestClient,
+    grant: Arc<ClientCredentials>,
+}
+
+impl std::fmt::Debug for CtrClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtrClient")
+            .field("base_url", &self.grant.settings.base_url)
+            .field("client_id", &self.grant.settings.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hints CTR's statuses get in errors (the client makes one kind of call: enrich).
+fn status_hint(status: u16) -> Option<&'static str> {
+    match status {
+        401 => Some(" (a new token was refused too: check the API client)"),
+        403 => Some(" (the API client lacks the enrich:read scope)"),
+        400 => Some(" (CTR rejected the observables)"),
+        _ => None,
+    }
+}
+
+impl CtrClient {
+    /// A client over `http`.
+    pub fn new(settings: CtrSettings, http: Http) -> CtrClient {
+        let grant = Arc::new(ClientCredentials {
+            settings: settings.clone(),
+            last: Mutex::new(None),
+        });
+        let config = RestConfig {
+            auth: Auth::Token(TokenCache::new(SYSTEM, grant.clone(), RENEW_MARGIN)),
+            errors: ErrorMapper {
+                hint: status_hint,
+                ..ErrorMapper::default()
             },
-            TokenInfo {
-                expires_in: ttl.as_secs(),
-                scope,
-            },
-        ))
+            ..RestConfig::default()
+        };
+        let rest = RestClient::new(SYSTEM, settings.base_url, http, config);
+        CtrClient { rest, grant }
     }
 
-    /// The cached token, renewed when missing or about to expire, or when it is the
-    /// `refused` one (a call got 401 with it; another thread may have renewed it already).
-    fn token(&self, refused: Option<&Secret>) -> Result<Secret> {
-        let mut guard = self.lock_token();
-        let fresh = guard.as_ref().is_some_and(|t| {
-            Instant::now() + RENEW_MARGIN < t.expires_at && refused != Some(&t.access)
-        });
-        if !fresh {
-            let (t, _) = self.request_token()?;
-            *guard = Some(t);
-        }
-        guard
-            .as_ref()
-            .map(|t| t.access.clone())
+    /// The settings.
+    pub fn settings(&self) -> &CtrSettings {
+        &self.grant.settings
+    }
+
+    /// How many token requests this client has made.
+    pub fn token_requests(&self) -> usize {
+        self.rest.tokens().map_or(0, |t| t.fetches())
+    }
+
+    /// Fetches a new token now (for `--check`): a refusal is an error naming the client id.
+    pub fn check_token(&self) -> Result<TokenInfo> {
+        self.rest.login()?;
+        self.grant
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
             .ok_or_else(|| Error::runtime("no CTR token"))
     }
 
@@ -262,66 +243,14 @@ impl CtrClient {
     pub fn observe(&self, observables: &[Observable]) -> Result<Value> {
         let body = serde_json::to_value(observables)
             .map_err(|e| Error::runtime(format!("cannot encode observables: {e}")))?;
-        let req = Request::new(
-            Method::Post,
-            format!("{}{OBSERVE_PATH}", self.settings.base_url),
-        )
-        .json(body)
-        // A read: safe to send again after a dropped connection.
-        .idempotent(true);
-        let mut refused: Option<Secret> = None;
-        let resp = loop {
-            let token = self.token(refused.as_ref())?;
-            let authed = req
-                .clone()
-                .header("Authorization", format!("Bearer {}", token.expose()));
-            let resp = self.http.send(SYSTEM, &authed)?;
-            if resp.status == 401 && refused.is_none() {
-                log::info!("CTR answered 401 (token expired or revoked); renewing the token");
-                refused = Some(token);
-                continue;
-            }
-            break resp;
-        };
-        if !resp.ok() {
-            let hint = match resp.status {
-                401 => " (a new token was refused too: check the API client)",
-                403 => " (the API client lacks the enrich:read scope)",
-                400 => " (CTR rejected the observables)",
-                _ => "",
-            };
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!(
-                    "POST {OBSERVE_PATH} answered {}{hint}: {}",
-                    resp.status,
-                    oauth_error(&resp).unwrap_or_else(|| resp.excerpt())
-                ),
-                retry_after: None,
-                status: Some(resp.status),
-            });
-        }
-        serde_json::from_slice(&resp.body).map_err(|e| Error::Remote {
-            system: SYSTEM.into(),
-            message: format!("POST {OBSERVE_PATH}: the answer is not JSON ({e})"),
-            retry_after: None,
-            status: Some(resp.status),
-        })
+        let req = self
+            .rest
+            .request(Method::Post, OBSERVE_PATH)
+            .json(body)
+            // A read: safe to send again after a dropped connection.
+            .idempotent(true);
+        self.rest.call(&req)
     }
-}
-
-/// `error: error_description` of an OAuth-style / IROH NormalizedError body.
-fn oauth_error(resp: &Response) -> Option<String> {
-    let v: Value = serde_json::from_slice(&resp.body).ok()?;
-    let code = v.get("error").and_then(Value::as_str);
-    let desc = v.get("error_description").and_then(Value::as_str);
-    let text = match (code, desc) {
-        (Some(c), Some(d)) => format!("{c}: {d}"),
-        (Some(c), None) => c.to_string(),
-        (None, Some(d)) => d.to_string(),
-        (None, None) => return None,
-    };
-    Some(tq_common::logging::redact(&text).into_owned())
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(tq_ctr_enrich::main(std::env::args_os()));
+    std::process::exit(tq_common::app::main::<tq_ctr_enrich::CtrEnrich, _>(
+        std::env::args_os(),
+    ));
 }

@@ -36,3 +36,12 @@ tq_testkit::contract_tests!(
     ],
     with_ctr
 );
+
+/// The options table of docs/ctr-enrich.md is what `--print-options-md` prints.
+#[test]
+fn docs_options_table_is_print_options_md() {
+    tq_testkit::contract::docs_tables_match(
+        env!("CARGO_BIN_EXE_tq-ctr-enrich"),
+        "docs/ctr-enrich.md",
+    );
+}

@@ -1,9 +1,7 @@
 //! The CTR client against the fake CTR: token caching and renewal, refused credentials,
 //! rate limiting, and the answers read through `ctim`.
 
-use std::time::Duration;
-
-use tq_common::http::{Http, HttpSettings};
+use tq_common::http::Http;
 use tq_common::Secret;
 use tq_ctr_enrich::ctim::ObserveAnswer;
 use tq_ctr_enrich::ctr::{CtrClient, CtrSettings, Observable};
@@ -26,12 +24,7 @@ fn rig() -> Rig {
             .identity(),
     )
     .unwrap();
-    let http = Http::new(HttpSettings {
-        ca_file: Some(ca_file),
-        backoff_base: Duration::from_millis(10),
-        ..HttpSettings::default()
-    })
-    .unwrap();
+    let http = tq_testkit::clients::http_trusting(&ca_file);
     Rig {
         _dir: dir,
         ctr,
@@ -82,14 +75,7 @@ fn expired_token_is_renewed_once_and_the_call_retried() {
     r.ctr.expire_tokens();
     let body = c.observe(&[obs("domain", "a.example")]).unwrap();
     assert_eq!(r.ctr.token_calls(), 2);
-    let statuses: Vec<u16> = r
-        .ctr
-        .control()
-        .exchanges()
-        .iter()
-        .map(|e| e.status)
-        .collect();
-    assert_eq!(statuses, vec![200, 200, 401, 200, 200]);
+    assert_eq!(r.ctr.control().statuses(), vec![200, 200, 401, 200, 200]);
     assert_eq!(
         ObserveAnswer::parse(&body)
             .contexts("domain", "a.example")

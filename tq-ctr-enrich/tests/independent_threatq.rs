@@ -161,18 +161,21 @@ fn another_documented_threatq_shape_is_enriched_the_same() {
     let ca_file = dir.path().join("ca.pem");
     ca.write_cert(&ca_file).unwrap();
     let ini = dir.path().join("tq-ctr-enrich.ini");
-    std::fs::write(
-        &ini,
-        format!(
-            "[threatq]\nhost = {}\nclient_id = cid-123456\nusername = a@example.com\npassword = pw-123456\nstatus = Active\nca_file = {}\n\n[connector]\napi_url = {}\nclient_id = {}\nclient_password = {}\nsaved_search = CTR enrichment\n",
-            tq.url(),
-            ca_file.display(),
-            ctr.url(),
-            ctr.client_id(),
-            ctr.client_password()
-        ),
-    )
-    .unwrap();
+    let threatq = tq_testkit::threatq::threatq_section(
+        &tq.url(),
+        "cid-123456",
+        "a@example.com",
+        "pw-123456",
+        "Active",
+        &ca_file,
+    );
+    let connector = format!(
+        "[connector]\napi_url = {}\nclient_id = {}\nclient_password = {}\nsaved_search = CTR enrichment\n",
+        ctr.url(),
+        ctr.client_id(),
+        ctr.client_password()
+    );
+    std::fs::write(&ini, threatq + &connector).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600)).unwrap();
     let run = || {

@@ -1,59 +1,9 @@
 //! tq-email-alerts: E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces `tq-conn-email-alerts`).
+//!
+//! The job comes with its own issue; until then the binary is `tq_common::app::pending_main`
+//! (common flags, first run, `--check`; a run exits 2).
 
 #![forbid(unsafe_code)]
 
-use clap::Parser;
-use tq_common::app::{self, Connector, ConnectorSpec, Context};
-use tq_common::cli::{CommonArgs, ConnectorArgs};
-
-/// The spec of this connector.
-pub static SPEC: ConnectorSpec = ConnectorSpec {
-    binary: "tq-email-alerts",
-    replaces: "tq-conn-email-alerts",
-    options: &[],
-    legacy_flags: &[],
-    state_version: 1,
-};
-
-/// Command line.
-#[derive(Parser, Debug)]
-#[command(
-    after_help = tq_common::cli::AFTER_HELP,
-    name = "tq-email-alerts",
-    version,
-    about = "E-mail ThreatQ watchlist changes and data collection updates over SMTP (replaces tq-conn-email-alerts)."
-)]
-pub struct Args {
-    #[command(flatten)]
-    pub common: CommonArgs,
-}
-
-impl ConnectorArgs for Args {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The connector.
-pub struct EmailAlerts;
-
-impl Connector for EmailAlerts {
-    type Args = Args;
-
-    fn spec() -> &'static ConnectorSpec {
-        &SPEC
-    }
-
-    fn run(_ctx: &Context, _args: &Args) -> tq_common::Result<()> {
-        Err(app::not_implemented(SPEC.binary))
-    }
-}
-
-/// Runs the binary; returns the exit code.
-pub fn main<I>(argv: I) -> i32
-where
-    I: IntoIterator,
-    I::Item: Into<std::ffi::OsString>,
-{
-    app::main::<EmailAlerts, I>(argv)
-}
+/// What the common runner knows of this connector (name and `--help` from Cargo.toml).
+pub const SPEC: tq_common::app::ConnectorSpec = tq_common::spec!("tq-conn-email-alerts");

@@ -1,5 +1,8 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(tq_email_alerts::main(std::env::args_os()));
+    std::process::exit(tq_common::app::pending_main(
+        &tq_email_alerts::SPEC,
+        std::env::args_os(),
+    ));
 }

@@ -1,13 +1,18 @@
-//! The common contract every connector binary keeps (design.md §3, issue 3), as test
-//! functions run against a real binary. Each connector crate runs them all with one line:
+//! The common contract every connector binary keeps (design.md §3, issues 3 and 8), as test
+//! functions run against a real binary. A standard connector (`<DIR>/<instance>.ini`,
+//! `[threatq]`, first run) runs them all with one line:
 //!
 //! ```ignore
 //! tq_testkit::contract_tests!(env!("CARGO_BIN_EXE_tq-ctr-enrich"), &[("TQ_CONNECTOR_CLIENT_ID", "x")]);
 //! ```
 //!
 //! The second argument gives the connector's required `[connector]` options as first-run
-//! environment variables, so `--check` can run. Every function panics with a message
-//! saying what broke.
+//! environment variables, the optional third a [`SetupFn`] for its other systems. A
+//! connector configured otherwise says how in a [`Profile`] with another [`Style`]
+//! (tq-resilient-fn: the operator's `app.config`) and runs `contract_tests!(profile: P)`:
+//! every test then checks what that style promises (e.g. "no config: exit 2 saying how to
+//! write it" where a standard connector runs its first run). Every function panics with a
+//! message saying what broke.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -20,9 +25,10 @@ use crate::server::Fault;
 use crate::threatq::FakeThreatQ;
 
 /// What a connector needs besides FakeThreatQ for `--check` to pass (e.g. a fake CTR):
-/// extra first-run variables, and whatever must stay alive while the binary runs.
+/// extra settings, and whatever must stay alive while the binary runs.
 pub struct Setup {
-    /// First-run variables (`TQ_CONNECTOR_...`); they override the defaults.
+    /// Extra settings as first-run variables (`TQ_CONNECTOR_...`, standard style) or
+    /// `section.key` pairs (shared-file style); they override the defaults.
     pub env: Vec<(String, String)>,
     /// Kept alive until the test ends (fake servers).
     pub keep: Vec<Box<dyn std::any::Any>>,
@@ -31,11 +37,96 @@ pub struct Setup {
 /// Builds a [`Setup`] next to a started FakeThreatQ.
 pub type SetupFn = fn(&FakeThreatQ) -> Setup;
 
-/// No other system: the static `extra` variables are all a connector needs.
+/// No other system: the static `extra` settings are all a connector needs.
 pub fn no_setup(_: &FakeThreatQ) -> Setup {
     Setup {
         env: Vec::new(),
         keep: Vec::new(),
+    }
+}
+
+/// A config file the connector shares with other programs (resilient-circuits' app.config).
+#[derive(Debug, Clone, Copy)]
+pub struct SharedFile {
+    /// The flag that names the file (`--app-config`).
+    pub flag: &'static str,
+    /// The environment variable naming the lock file, if the connector honours one.
+    pub lock_env: Option<&'static str>,
+    /// Its file name in the test's config directory (`app.config`).
+    pub file_name: &'static str,
+    /// Keys of the ThreatQ section named otherwise than in `[threatq]`:
+    /// `(standard name, name)`, e.g. `("client_id", "cid")`.
+    pub threatq_renamed: &'static [(&'static str, &'static str)],
+    /// The subcommand that prints the connector's section, commented, to append (`config`).
+    pub template_command: &'static str,
+    /// The other programs' sections, written before the connector's (a valid `[resilient]`).
+    pub preamble: &'static str,
+    /// The section holding the ThreatQ settings (`fn_threatq`).
+    pub threatq_section: &'static str,
+    /// The lock file name in the config directory (set through `lock_env`, else the
+    /// connector's default).
+    pub lock_name: &'static str,
+    /// The state file name in the config directory.
+    pub state_name: &'static str,
+}
+
+/// How a connector under test is configured.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    /// `-c DIR`: `<DIR>/<instance>.ini` with `[threatq]` and `[connector]`, written by the
+    /// first run (terminal prompt or `TQ_*` variables).
+    InstanceIni,
+    /// A file of the operator's, shared with other programs; no first run.
+    SharedFile(&'static SharedFile),
+}
+
+/// A connector binary under test and how it is configured.
+#[derive(Clone, Copy)]
+pub struct Profile {
+    /// `env!("CARGO_BIN_EXE_<name>")`.
+    pub bin: &'static str,
+    /// Its required settings besides ThreatQ's: first-run variables (standard style) or
+    /// `section.key` pairs (shared-file style).
+    pub extra: &'static [(&'static str, &'static str)],
+    /// Its other systems for `--check`.
+    pub setup: SetupFn,
+    /// How it is configured.
+    pub style: Style,
+}
+
+impl Profile {
+    /// A standard connector.
+    pub const fn standard(
+        bin: &'static str,
+        extra: &'static [(&'static str, &'static str)],
+        setup: SetupFn,
+    ) -> Profile {
+        Profile {
+            bin,
+            extra,
+            setup,
+            style: Style::InstanceIni,
+        }
+    }
+
+    /// The section holding the ThreatQ settings.
+    fn threatq_section(&self) -> &'static str {
+        match self.style {
+            Style::InstanceIni => "threatq",
+            Style::SharedFile(s) => s.threatq_section,
+        }
+    }
+
+    /// The key of a ThreatQ setting, given its `[threatq]` name.
+    fn threatq_key(&self, standard: &'static str) -> &'static str {
+        match self.style {
+            Style::InstanceIni => standard,
+            Style::SharedFile(s) => s
+                .threatq_renamed
+                .iter()
+                .find(|(from, _)| *from == standard)
+                .map_or(standard, |(_, to)| to),
+        }
     }
 }
 
@@ -56,30 +147,39 @@ const FIRST_RUN_VARS: &[&str] = &[
     "all_proxy",
 ];
 
+/// Where `configure` points ThreatQ.
+enum Target<'a> {
+    Fake(&'a FakeThreatQ),
+    Unreachable,
+}
+
 /// A binary under test and a scratch directory for its config and logs.
 pub struct Bin {
+    profile: Profile,
     path: PathBuf,
     name: String,
-    extra_env: Vec<(String, String)>,
     /// Scratch directory (removed on drop).
     pub dir: tempfile::TempDir,
 }
 
 impl Bin {
-    /// `path` is `env!("CARGO_BIN_EXE_<name>")`; `extra_env` the connector's required options.
-    pub fn new(path: &str, extra_env: &[(&str, &str)]) -> Bin {
-        let path = PathBuf::from(path);
+    /// A standard connector: `path` is `env!("CARGO_BIN_EXE_<name>")`; `extra_env` its
+    /// required `[connector]` options as first-run variables.
+    pub fn new(path: &'static str, extra_env: &'static [(&'static str, &'static str)]) -> Bin {
+        Bin::of(&Profile::standard(path, extra_env, no_setup))
+    }
+
+    /// The binary of `profile`.
+    pub fn of(profile: &Profile) -> Bin {
+        let path = PathBuf::from(profile.bin);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         Bin {
+            profile: *profile,
             path,
             name,
-            extra_env: extra_env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
@@ -101,15 +201,35 @@ impl Bin {
 
     /// The config file of the default instance.
     pub fn ini(&self) -> PathBuf {
-        self.config_dir().join(format!("{}.ini", self.name))
+        match self.profile.style {
+            Style::InstanceIni => self.config_dir().join(format!("{}.ini", self.name)),
+            Style::SharedFile(s) => self.config_dir().join(s.file_name),
+        }
     }
 
-    /// A command with a clean environment (no first-run or proxy variables) and stdin closed.
+    /// The lock file of the default instance.
+    pub fn lock_file(&self) -> PathBuf {
+        match self.profile.style {
+            Style::InstanceIni => self.config_dir().join(format!("{}.lock", self.name)),
+            Style::SharedFile(s) => self.config_dir().join(s.lock_name),
+        }
+    }
+
+    /// The state file of the default instance.
+    pub fn state_file(&self) -> PathBuf {
+        match self.profile.style {
+            Style::InstanceIni => self.config_dir().join(format!("{}.state.json", self.name)),
+            Style::SharedFile(s) => self.config_dir().join(s.state_name),
+        }
+    }
+
+    /// A command with a clean environment (no first-run, proxy or lock variables) and stdin
+    /// closed.
     pub fn bare(&self) -> Command {
         self.clean(Command::new(&self.path))
     }
 
-    /// The binary with `-c <config dir>`, run through `sh` so that `stty echo` turns the
+    /// The binary with its config argument, run through `sh` so that `stty echo` turns the
     /// pseudo-terminal's echo back on first (rexpect starts with echo off, which would
     /// hide whether the binary itself turns echo off for secrets).
     pub fn on_terminal(&self) -> Command {
@@ -117,11 +237,17 @@ impl Bin {
         c.arg("-c")
             .arg("stty echo && exec \"$0\" \"$@\"")
             .arg(&self.path)
-            .arg("-c")
-            .arg(self.config_dir());
+            .args(self.config_args());
         let mut c = self.clean(c);
         c.stdin(std::process::Stdio::inherit());
         c
+    }
+
+    fn config_args(&self) -> Vec<String> {
+        match self.profile.style {
+            Style::InstanceIni => vec!["-c".into(), self.config_dir().display().to_string()],
+            Style::SharedFile(s) => vec![s.flag.into(), self.ini().display().to_string()],
+        }
     }
 
     fn clean(&self, mut c: Command) -> Command {
@@ -135,57 +261,117 @@ impl Bin {
         for k in connector_vars {
             c.env_remove(k);
         }
+        if let Style::SharedFile(s) = self.profile.style {
+            if let Some(var) = s.lock_env {
+                c.env(var, self.lock_file());
+            }
+        }
         c.env("TQ_RETRY_BASE_MS", "10");
         c.stdin(std::process::Stdio::null());
         c
     }
 
-    /// `bare()` with `-c <config dir>`.
+    /// `bare()` with the config argument (`-c <config dir>`, or the shared file's flag).
     pub fn cmd(&self) -> Command {
         let mut c = self.bare();
-        c.arg("-c").arg(self.config_dir());
+        c.args(self.config_args());
         c
     }
 
-    /// First run through the environment against `fake` with `setup`'s other systems.
+    /// Configures against `fake` with `setup`'s other systems.
     pub fn configure_with(&self, fake: &FakeThreatQ, setup: SetupFn) -> Setup {
         let s = setup(fake);
-        self.first_run(Some(fake), &s.env);
+        self.write_config(Target::Fake(fake), &s.env);
         s
     }
 
-    /// First run through the environment against `fake` (or an unreachable host).
+    /// Configures against `fake`, or an unreachable host. For the standard style this is
+    /// the first run through the environment (its output is returned).
     pub fn configure(&self, fake: Option<&FakeThreatQ>) -> Output {
-        self.first_run(fake, &[])
+        let target = fake.map_or(Target::Unreachable, Target::Fake);
+        self.write_config(target, &[])
     }
 
-    fn first_run(&self, fake: Option<&FakeThreatQ>, more: &[(String, String)]) -> Output {
-        let mut c = self.cmd();
-        match fake {
-            Some(f) => {
-                c.env("TQ_HOST", f.host())
-                    .env("TQ_CLIENT_ID", f.client_id())
-                    .env("TQ_USERNAME", f.username())
-                    .env("TQ_PASSWORD", f.password())
-                    .env("TQ_CA_FILE", f.ca_file());
+    fn write_config(&self, target: Target<'_>, more: &[(String, String)]) -> Output {
+        let (host, client_id, username, password, ca_file) = match target {
+            Target::Fake(f) => (
+                f.host(),
+                f.client_id().to_string(),
+                f.username().to_string(),
+                f.password().to_string(),
+                Some(f.ca_file().display().to_string()),
+            ),
+            Target::Unreachable => (
+                "127.0.0.1:9".to_string(),
+                "contract-client-id-0001".to_string(),
+                "analyst@example.com".to_string(),
+                "contract-password-0001".to_string(),
+                None,
+            ),
+        };
+        match self.profile.style {
+            Style::InstanceIni => {
+                let mut c = self.cmd();
+                c.env("TQ_HOST", host)
+                    .env("TQ_CLIENT_ID", client_id)
+                    .env("TQ_USERNAME", username)
+                    .env("TQ_PASSWORD", password)
+                    .env("TQ_STATUS", "Review");
+                if let Some(ca) = ca_file {
+                    c.env("TQ_CA_FILE", ca);
+                }
+                for (k, v) in self.profile.extra.iter().map(|(k, v)| (*k, *v)) {
+                    c.env(k, v);
+                }
+                for (k, v) in more {
+                    c.env(k, v);
+                }
+                let out = run(&mut c);
+                assert_eq!(code(&out), 0, "first run with TQ_* failed: {}", text(&out));
+                out
             }
-            None => {
-                c.env("TQ_HOST", "127.0.0.1:9")
-                    .env("TQ_CLIENT_ID", "contract-client-id-0001")
-                    .env("TQ_USERNAME", "analyst@example.com")
-                    .env("TQ_PASSWORD", "contract-password-0001");
+            Style::SharedFile(s) => {
+                let out = self.template(s);
+                let template = String::from_utf8_lossy(&out.stdout).into_owned();
+                fs::create_dir_all(self.config_dir()).expect("mkdir");
+                fs::write(self.ini(), format!("{}\n{template}", s.preamble)).expect("write");
+                let mut values = vec![
+                    ("host", host),
+                    ("client_id", client_id),
+                    ("username", username),
+                    ("password", password),
+                    ("status", "Review".to_string()),
+                ];
+                values.extend(ca_file.map(|ca| ("ca_file", ca)));
+                for (key, value) in values {
+                    self.set_threatq(key, &value);
+                }
+                let extra = self.profile.extra.iter().map(|(k, v)| (*k, *v));
+                for (k, v) in extra.chain(more.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+                    let (section, key) = k.split_once('.').expect("extra settings: section.key");
+                    self.set_option(section, key, v);
+                }
+                fs::set_permissions(self.ini(), fs::Permissions::from_mode(0o600)).expect("chmod");
+                out
             }
         }
-        c.env("TQ_STATUS", "Review");
-        for (k, v) in self.extra_env.iter().chain(more) {
-            c.env(k, v);
-        }
-        let out = run(&mut c);
-        assert_eq!(code(&out), 0, "first run with TQ_* failed: {}", text(&out));
+    }
+
+    fn template(&self, s: &SharedFile) -> Output {
+        let out = run(self.bare().arg(s.template_command));
+        assert_eq!(
+            code(&out),
+            0,
+            "{} {}: {}",
+            self.name,
+            s.template_command,
+            text(&out)
+        );
         out
     }
 
-    /// Replaces `key = ...` in the config file's `section`.
+    /// Sets `key = value` in the config file's `section` (an existing line, commented-out
+    /// or not, else a new one at the end of the section).
     pub fn set_option(&self, section: &str, key: &str, value: &str) {
         let ini = fs::read_to_string(self.ini()).expect("read ini");
         let mut out = String::new();
@@ -194,12 +380,13 @@ impl Bin {
         for line in ini.lines() {
             let t = line.trim();
             if t.starts_with('[') {
+                if current == section && !done {
+                    out.push_str(&format!("{key} = {value}\n"));
+                    done = true;
+                }
                 current = t.trim_matches(|c| c == '[' || c == ']').to_string();
             }
-            if current == section
-                && t.split('=').next().map(str::trim) == Some(key)
-                && !t.starts_with('#')
-            {
+            if current == section && !done && !t.starts_with('#') && option_name(t) == Some(key) {
                 out.push_str(&format!("{key} = {value}\n"));
                 done = true;
             } else {
@@ -207,9 +394,23 @@ impl Bin {
                 out.push('\n');
             }
         }
-        assert!(done, "[{section}] {key} not found in the config file");
+        if current == section && !done {
+            out.push_str(&format!("{key} = {value}\n"));
+            done = true;
+        }
+        assert!(done, "section [{section}] not found in the config file");
         fs::write(self.ini(), out).expect("write ini");
     }
+
+    /// Sets one of the ThreatQ settings, named as in `[threatq]` (`host`, `password`, ...).
+    pub fn set_threatq(&self, standard_key: &'static str, value: &str) {
+        let p = &self.profile;
+        self.set_option(p.threatq_section(), p.threatq_key(standard_key), value);
+    }
+}
+
+fn option_name(line: &str) -> Option<&str> {
+    line.split(['=', ':']).next().map(str::trim)
 }
 
 /// Runs a command to completion.
@@ -241,9 +442,9 @@ fn files_in(dir: &Path) -> Vec<String> {
     }
 }
 
-/// The option names `--print-options-md` declares.
-pub fn declared_options(b: &Bin) -> Vec<(String, String)> {
-    let out = run(b.bare().arg("--print-options-md"));
+/// The markdown table rows `--print-options-md` prints, `(section, key, row)`.
+pub fn printed_options(bin: &str) -> Vec<(String, String, String)> {
+    let out = run(Command::new(bin).arg("--print-options-md"));
     assert_eq!(code(&out), 0, "--print-options-md: {}", text(&out));
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -254,68 +455,175 @@ pub fn declared_options(b: &Bin) -> Vec<(String, String)> {
                 .get(1)?
                 .trim_matches(|c| c == '`' || c == '[' || c == ']');
             let key = cells.get(2)?.trim_matches('`');
-            Some((section.to_string(), key.to_string()))
+            Some((section.to_string(), key.to_string(), l.to_string()))
         })
         .collect()
 }
 
-/// `-ll X -c Y -v3` and `--loglocation X --config Y --verbosity 3` do the same thing.
-pub fn legacy_and_long_flags_agree(path: &str, extra: &[(&str, &str)]) {
-    let a = Bin::new(path, extra);
-    let b = Bin::new(path, extra);
-    let first = |bin: &Bin, args: &[&str]| {
-        let mut c = bin.bare();
-        c.args(args)
-            .env("TQ_HOST", "tq.example.com")
-            .env("TQ_CLIENT_ID", "cid-0001")
-            .env("TQ_USERNAME", "a@example.com")
-            .env("TQ_PASSWORD", "pw-0001")
-            .env("TQ_STATUS", "Active");
-        for (k, v) in extra {
-            c.env(k, v);
+/// The option names `--print-options-md` declares.
+pub fn declared_options(b: &Bin) -> Vec<(String, String)> {
+    printed_options(b.profile.bin)
+        .into_iter()
+        .map(|(s, k, _)| (s, k))
+        .collect()
+}
+
+/// Every options table in the docs page `doc` (a path from the workspace root) that says
+/// it is generated by `<binary> --print-options-md` holds exactly the rows the binary
+/// prints for the sections the table shows, in the same order: the docs cannot drift.
+/// Returns the number of tables checked (at least one).
+pub fn docs_tables_match(bin: &str, doc: &str) -> usize {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(doc);
+    let page = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let binary = Path::new(bin)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let marker = format!("`{binary} --print-options-md`");
+    let printed = printed_options(bin);
+    let tables = doc_tables(&page, &marker);
+    for (line, rows) in &tables {
+        let sections: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.split('|').nth(1))
+            .map(|c| {
+                c.trim()
+                    .trim_matches(|c| c == '`' || c == '[' || c == ']')
+                    .to_string()
+            })
+            .collect();
+        let expected: Vec<&str> = printed
+            .iter()
+            .filter(|(s, _, _)| sections.contains(s))
+            .map(|(_, _, row)| row.as_str())
+            .collect();
+        assert_eq!(
+            rows, &expected,
+            "{doc} line {line}: the options table differs from {marker} (paste its rows)"
+        );
+    }
+    assert!(
+        !tables.is_empty(),
+        "{doc}: no table marked as generated by {marker}"
+    );
+    tables.len()
+}
+
+/// The options tables of a docs page that follow a line containing `marker` (each table
+/// starts at the next `| Section |` header): `(line number of the header, data rows)`. The
+/// docs tests compare them with `--print-options-md`, so the docs cannot drift.
+pub fn doc_tables<'a>(page: &'a str, marker: &str) -> Vec<(usize, Vec<&'a str>)> {
+    let lines: Vec<&str> = page.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].contains(marker) {
+            i += 1;
+            continue;
         }
-        run(&mut c)
+        let Some(header) = (i..lines.len()).find(|&j| lines[j].starts_with("| Section |")) else {
+            break;
+        };
+        let rows: Vec<&str> = lines[header + 2..]
+            .iter()
+            .take_while(|l| l.starts_with('|'))
+            .copied()
+            .collect();
+        i = header + 2 + rows.len();
+        out.push((header + 1, rows));
+    }
+    out
+}
+
+/// `--print-spec` prints `<binary> <the original executable>` (what scripts/install links).
+pub fn print_spec_names_the_original(p: &Profile) {
+    let b = Bin::of(p);
+    let out = run(b.bare().arg("--print-spec"));
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let words: Vec<&str> = line.split(' ').collect();
+    assert!(
+        words.len() == 2 && words[0] == b.name() && !words[1].is_empty() && words[1] != b.name(),
+        "--print-spec printed {line:?}"
+    );
+}
+
+/// `-ll X -v3` and `--loglocation X --verbosity 3` (with `-c Y` / `--config Y` for the
+/// standard style) do the same thing.
+pub fn legacy_and_long_flags_agree(p: &Profile) {
+    let a = Bin::of(p);
+    let b = Bin::of(p);
+    let (la, lb) = (a.log_dir(), b.log_dir());
+    let (la, lb) = (la.to_str().unwrap_or(""), lb.to_str().unwrap_or(""));
+    let (oa, ob) = match p.style {
+        Style::InstanceIni => {
+            let first = |bin: &Bin, args: &[&str]| {
+                let mut c = bin.bare();
+                c.args(args)
+                    .env("TQ_HOST", "tq.example.com")
+                    .env("TQ_CLIENT_ID", "cid-0001")
+                    .env("TQ_USERNAME", "a@example.com")
+                    .env("TQ_PASSWORD", "pw-0001")
+                    .env("TQ_STATUS", "Active");
+                for (k, v) in p.extra {
+                    c.env(k, v);
+                }
+                run(&mut c)
+            };
+            let (ca, cb) = (a.config_dir(), b.config_dir());
+            let oa = first(&a, &["-ll", la, "-c", ca.to_str().unwrap_or(""), "-v3"]);
+            let ob = first(
+                &b,
+                &[
+                    "--loglocation",
+                    lb,
+                    "--config",
+                    cb.to_str().unwrap_or(""),
+                    "--verbosity",
+                    "3",
+                ],
+            );
+            assert_eq!(code(&oa), 0, "legacy flags: {}", text(&oa));
+            assert_eq!(code(&ob), 0, "long flags: {}", text(&ob));
+            let ini_a = fs::read_to_string(a.ini()).expect("legacy flags wrote no config in -c");
+            let ini_b =
+                fs::read_to_string(b.ini()).expect("long flags wrote no config in --config");
+            assert_eq!(ini_a, ini_b);
+            (oa, ob)
+        }
+        Style::SharedFile(_) => {
+            a.configure(None);
+            b.configure(None);
+            let oa = run(a.cmd().args(["-ll", la, "-v3", "--check"]));
+            let ob = run(b
+                .cmd()
+                .args(["--loglocation", lb, "--verbosity", "3", "--check"]));
+            assert_eq!(code(&oa), 1, "legacy flags: {}", text(&oa));
+            assert_eq!(code(&ob), 1, "long flags: {}", text(&ob));
+            let normalise = |o: &Output, bin: &Bin| {
+                String::from_utf8_lossy(&o.stdout)
+                    .replace(&bin.dir.path().display().to_string(), "")
+            };
+            assert_eq!(normalise(&oa, &a), normalise(&ob, &b));
+            (oa, ob)
+        }
     };
-    let (la, ca) = (a.log_dir(), a.config_dir());
-    let (lb, cb) = (b.log_dir(), b.config_dir());
-    let oa = first(
-        &a,
-        &[
-            "-ll",
-            la.to_str().unwrap_or(""),
-            "-c",
-            ca.to_str().unwrap_or(""),
-            "-v3",
-        ],
-    );
-    let ob = first(
-        &b,
-        &[
-            "--loglocation",
-            lb.to_str().unwrap_or(""),
-            "--config",
-            cb.to_str().unwrap_or(""),
-            "--verbosity",
-            "3",
-        ],
-    );
-    assert_eq!(code(&oa), 0, "legacy flags: {}", text(&oa));
-    assert_eq!(code(&ob), 0, "long flags: {}", text(&ob));
-    let ini_a = fs::read_to_string(a.ini()).expect("legacy flags wrote no config in -c");
-    let ini_b = fs::read_to_string(b.ini()).expect("long flags wrote no config in --config");
-    assert_eq!(ini_a, ini_b);
-    let log_a =
-        fs::read_to_string(la.join(format!("{}.log", a.name()))).expect("no log in -ll dir");
-    let log_b = fs::read_to_string(lb.join(format!("{}.log", b.name())))
-        .expect("no log in --loglocation dir");
-    // -v3 logs info lines: the first-run message is one.
-    assert!(log_a.contains("Connector configured"), "{log_a}");
-    assert!(log_b.contains("Connector configured"), "{log_b}");
+    let log_a = fs::read_to_string(a.log_dir().join(format!("{}.log", a.name())))
+        .unwrap_or_else(|_| panic!("no log in -ll dir: {}", text(&oa)));
+    let log_b = fs::read_to_string(b.log_dir().join(format!("{}.log", b.name())))
+        .unwrap_or_else(|_| panic!("no log in --loglocation dir: {}", text(&ob)));
+    // -v3 logs info lines: the first-run message, or the config line of --check.
+    let info = match p.style {
+        Style::InstanceIni => "Connector configured",
+        Style::SharedFile(_) => "check config: ok",
+    };
+    assert!(log_a.contains(info), "{log_a}");
+    assert!(log_b.contains(info), "{log_b}");
 }
 
 /// `-v 4` exits 2 with a message giving the accepted range.
-pub fn verbosity_out_of_range(path: &str) {
-    let b = Bin::new(path, &[]);
+pub fn verbosity_out_of_range(p: &Profile) {
+    let b = Bin::of(p);
     let out = run(b.cmd().args(["-v", "4"]));
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
@@ -326,17 +634,27 @@ pub fn verbosity_out_of_range(path: &str) {
     assert!(files_in(&b.config_dir()).is_empty(), "-v 4 wrote files");
 }
 
-/// No config, no terminal, no TQ_* variables: exit 2, both ways named, nothing written.
-pub fn first_run_without_input_fails(path: &str) {
-    let b = Bin::new(path, &[]);
+/// No config and no input: exit 2, nothing written, and the message says how to make one
+/// (standard: a terminal or the TQ_* variables; shared file: the file and the command that
+/// prints the section to append).
+pub fn first_run_without_input_fails(p: &Profile) {
+    let b = Bin::of(p);
     fs::create_dir_all(b.config_dir()).expect("mkdir");
     let out = run(&mut b.cmd());
     assert_eq!(code(&out), 2, "{}", text(&out));
     let t = text(&out);
-    assert!(
-        t.contains("terminal") && t.contains("TQ_HOST") && t.contains("TQ_PASSWORD"),
-        "{t}"
-    );
+    match p.style {
+        Style::InstanceIni => assert!(
+            t.contains("terminal") && t.contains("TQ_HOST") && t.contains("TQ_PASSWORD"),
+            "{t}"
+        ),
+        Style::SharedFile(s) => assert!(
+            t.contains(&b.ini().display().to_string())
+                && t.contains("not found")
+                && t.contains(&format!("{} {}", b.name(), s.template_command)),
+            "{t}"
+        ),
+    }
     assert!(
         files_in(&b.config_dir()).is_empty(),
         "files written: {:?}",
@@ -344,70 +662,114 @@ pub fn first_run_without_input_fails(path: &str) {
     );
 }
 
-/// TQ_* variables: `<name>.ini`, mode 0600, every declared option; a second run does not prompt.
-pub fn first_run_from_env_writes_every_option(path: &str, extra: &[(&str, &str)]) {
-    let b = Bin::new(path, extra);
+/// Standard: TQ_* variables write `<name>.ini`, mode 0600, every declared option; a second
+/// run does not prompt. Shared file: the template command prints every declared option of
+/// the connector's ThreatQ section, each with its help, and the file made from it is used
+/// as it is (a second run does not ask anything either).
+pub fn first_run_from_env_writes_every_option(p: &Profile) {
+    let b = Bin::of(p);
     let out = b.configure(None);
     let ini_path = b.ini();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!(
-            "Connector configured. Set information in {}",
-            ini_path.display()
-        )),
-        "{}",
-        text(&out)
-    );
-    let mode = fs::metadata(&ini_path)
-        .expect("no config file")
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(mode, 0o600, "config file mode {mode:o}");
     let ini = fs::read_to_string(&ini_path).expect("read");
-    for (section, key) in declared_options(&b) {
-        assert!(
-            ini.contains(&format!("[{section}]")),
-            "section [{section}] missing"
-        );
-        assert!(
-            ini.lines().any(|l| l.starts_with(&format!("{key} = "))),
-            "option {key} missing from {ini}"
-        );
+    match p.style {
+        Style::InstanceIni => {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains(&format!(
+                    "Connector configured. Set information in {}",
+                    ini_path.display()
+                )),
+                "{}",
+                text(&out)
+            );
+            let mode = fs::metadata(&ini_path)
+                .expect("no config file")
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "config file mode {mode:o}");
+            for (section, key) in declared_options(&b) {
+                assert!(
+                    ini.contains(&format!("[{section}]")),
+                    "section [{section}] missing"
+                );
+                assert!(
+                    ini.lines().any(|l| l.starts_with(&format!("{key} = "))),
+                    "option {key} missing from {ini}"
+                );
+            }
+        }
+        Style::SharedFile(s) => {
+            let template = String::from_utf8_lossy(&out.stdout).into_owned();
+            let own = s.threatq_section;
+            assert!(template.contains(&format!("[{own}]")), "{template}");
+            for (_, key, row) in printed_options(p.bin)
+                .into_iter()
+                .filter(|(section, _, _)| section == own)
+            {
+                assert!(
+                    template
+                        .lines()
+                        .any(|l| l.starts_with(&format!("{key} = "))),
+                    "option {key} missing from {template}"
+                );
+                let label = row.split('|').nth(3).unwrap_or_default().trim().to_string();
+                assert!(
+                    template.contains(&format!("# {label}: ")),
+                    "no help for {key} in {template}"
+                );
+            }
+        }
     }
-    assert!(ini.contains("password = contract-password-0001"));
+    assert!(ini.contains(&format!(
+        "{} = contract-password-0001",
+        p.threatq_key("password")
+    )));
     // A second run, on a terminal: the config exists, so nothing is asked.
     let mut c = b.on_terminal();
     c.arg("--check");
-    let mut p = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
-    let rest = p.exp_eof().expect("second run did not finish");
-    assert!(
-        !rest.contains("ThreatQ Host"),
-        "second run prompted: {rest}"
-    );
+    let mut session = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
+    let rest = session.exp_eof().expect("second run did not finish");
+    assert!(!rest.contains("Host:"), "second run prompted: {rest}");
     assert!(
         !rest.contains("Connector configured"),
         "second run configured again: {rest}"
     );
+    assert!(rest.contains("--check"), "no check report: {rest}");
 }
 
-/// On a terminal the five fields are asked; secrets are not echoed, other fields are.
-pub fn first_run_prompt_on_a_terminal(path: &str) {
-    let b = Bin::new(path, &[]);
+/// Standard: on a terminal the five fields are asked; secrets are not echoed, other fields
+/// are. Shared file: a terminal changes nothing: no prompt, exit 2, nothing written.
+pub fn first_run_prompt_on_a_terminal(p: &Profile) {
+    let b = Bin::of(p);
+    if let Style::SharedFile(_) = p.style {
+        fs::create_dir_all(b.config_dir()).expect("mkdir");
+        let mut session =
+            rexpect::session::spawn_command(b.on_terminal(), Some(20_000)).expect("spawn on a pty");
+        let rest = session
+            .exp_eof()
+            .expect("a run on a terminal did not finish");
+        assert!(!rest.contains("Host:"), "prompted: {rest}");
+        assert!(rest.contains("not found"), "{rest}");
+        assert!(files_in(&b.config_dir()).is_empty(), "files written");
+        return;
+    }
     let c = b.on_terminal();
-    let mut p = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
+    let mut session = rexpect::session::spawn_command(c, Some(20_000)).expect("spawn on a pty");
     let secret_cid = "pty-client-id-4711";
     let secret_pw = "pty-password-0815";
-    p.exp_string("ThreatQ Host: ").expect("host prompt");
-    p.send_line("tq.example.com").expect("send");
-    p.exp_string("Client ID: ").expect("client id prompt");
-    p.send_line(secret_cid).expect("send");
-    p.exp_string("E-Mail Address: ").expect("e-mail prompt");
-    p.send_line("pty@example.com").expect("send");
-    let echoed_email = p.exp_string("Password: ").expect("password prompt");
-    p.send_line(secret_pw).expect("send");
-    let after_password = p.exp_string("Status: ").expect("status prompt");
-    p.send_line("Active").expect("send");
-    let rest = p.exp_eof().expect("eof");
+    session.exp_string("ThreatQ Host: ").expect("host prompt");
+    session.send_line("tq.example.com").expect("send");
+    session.exp_string("Client ID: ").expect("client id prompt");
+    session.send_line(secret_cid).expect("send");
+    session
+        .exp_string("E-Mail Address: ")
+        .expect("e-mail prompt");
+    session.send_line("pty@example.com").expect("send");
+    let echoed_email = session.exp_string("Password: ").expect("password prompt");
+    session.send_line(secret_pw).expect("send");
+    let after_password = session.exp_string("Status: ").expect("status prompt");
+    session.send_line("Active").expect("send");
+    let rest = session.exp_eof().expect("eof");
     assert!(
         echoed_email.contains("pty@example.com"),
         "the terminal does not echo plain input, so the no-echo check below proves nothing: {echoed_email:?}"
@@ -426,54 +788,79 @@ pub fn first_run_prompt_on_a_terminal(path: &str) {
     assert!(ini.contains("username = pty@example.com"));
 }
 
-/// Unknown key, bad type, missing required option: exit 2 naming file, section, key, expectation.
-pub fn config_errors_name_the_key(path: &str, extra: &[(&str, &str)]) {
-    let b = Bin::new(path, extra);
+/// Unknown key, bad type, bad host, missing required option: exit 2 naming file, section,
+/// key and what is expected.
+pub fn config_errors_name_the_key(p: &Profile) {
+    let b = Bin::of(p);
     b.configure(None);
     let good = fs::read_to_string(b.ini()).expect("read");
     let file = b.ini().display().to_string();
-    let cases: Vec<(String, &str, &str)> = vec![
+    let section = p.threatq_section();
+    let (password, verify_tls, host) = (
+        p.threatq_key("password"),
+        p.threatq_key("verify_tls"),
+        p.threatq_key("host"),
+    );
+    let header = format!("[{section}]\n");
+    let set = |key: &str, value: &str| {
+        good.lines()
+            .map(|l| {
+                if !l.starts_with('#') && option_name(l) == Some(key) {
+                    format!("{key} = {value}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let key = |k: &str| format!("[{section}] {k}");
+    let mut cases: Vec<(String, String, &str)> = vec![
         (
-            good.replace("[threatq]\n", "[threatq]\ncolour = blue\n"),
-            "[threatq] colour",
+            good.replace(&header, &format!("{header}colour = blue\n")),
+            key("colour"),
             "unknown option",
         ),
         (
-            good.replace("timeout = 60", "timeout = soon"),
-            "[threatq] timeout",
-            "is not an integer from 1 to 3600",
-        ),
-        (
             good.lines()
-                .filter(|l| !l.starts_with("password ="))
+                .filter(|l| option_name(l) != Some(password))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            "[threatq] password",
+            key(password),
             "is missing",
         ),
+        (set(verify_tls, "perhaps"), key(verify_tls), "true or false"),
         (
-            good.replace("verify_tls = true", "verify_tls = perhaps"),
-            "[threatq] verify_tls",
-            "true or false",
+            set(host, "http://tq.example.com"),
+            key(host),
+            "only reached over https",
         ),
     ];
+    if let Style::InstanceIni = p.style {
+        cases.push((
+            good.replace("timeout = 60", "timeout = soon"),
+            "[threatq] timeout".into(),
+            "is not an integer from 1 to 3600",
+        ));
+    }
     for (ini, key, expected) in cases {
+        assert_ne!(ini, good, "{key}: the case did not change the file");
         fs::write(b.ini(), &ini).expect("write");
         let out = run(b.cmd().arg("--check"));
         let t = text(&out);
         assert_eq!(code(&out), 2, "{key}: {t}");
         assert!(
-            t.contains(&file) && t.contains(key) && t.contains(expected),
+            t.contains(&file) && t.contains(&key) && t.contains(expected),
             "{key}: {t}"
         );
     }
 }
 
 /// `--check` passes against FakeThreatQ over HTTPS with ca_file, and reports the user and status.
-pub fn check_passes(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
+pub fn check_passes(p: &Profile) {
     let fake = FakeThreatQ::start();
-    let b = Bin::new(path, extra);
-    let _keep = b.configure_with(&fake, setup);
+    let b = Bin::of(p);
+    let _keep = b.configure_with(&fake, p.setup);
     let out = run(b.cmd().arg("--check"));
     let t = text(&out);
     assert_eq!(code(&out), 0, "{t}");
@@ -489,16 +876,11 @@ pub fn check_passes(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
 }
 
 /// `--check` fails clearly (exit 1) with a wrong CA, wrong password, unknown status, server down.
-pub fn check_failures(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
+pub fn check_failures(p: &Profile) {
     let fake = FakeThreatQ::start();
-    let b = Bin::new(path, extra);
-    let _keep = b.configure_with(&fake, setup);
-    let ini = fs::read_to_string(b.ini()).expect("read ini");
-    let ca_file = ini
-        .lines()
-        .find_map(|l| l.strip_prefix("ca_file = "))
-        .unwrap_or_default()
-        .to_string();
+    let b = Bin::of(p);
+    let _keep = b.configure_with(&fake, p.setup);
+    let ca_file = fake.ca_file().display().to_string();
     let password = fake.password().to_string();
     let expect_fail = |what: &str, needle: &str| {
         let out = run(b.cmd().arg("--check"));
@@ -514,32 +896,32 @@ pub fn check_failures(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let other = TestCa::new("someone else's CA");
     let other_ca = b.dir.path().join("other-ca.pem");
     other.write_cert(&other_ca).expect("write CA");
-    b.set_option("threatq", "ca_file", other_ca.to_str().unwrap_or(""));
+    b.set_threatq("ca_file", other_ca.to_str().unwrap_or(""));
     expect_fail("wrong CA", "TLS");
-    b.set_option("threatq", "ca_file", &ca_file);
-    b.set_option("threatq", "password", "not-the-password");
+    b.set_threatq("ca_file", &ca_file);
+    b.set_threatq("password", "not-the-password");
     expect_fail("wrong password", "login refused");
-    b.set_option("threatq", "password", fake.password());
-    b.set_option("threatq", "status", "Bogus");
+    b.set_threatq("password", fake.password());
+    b.set_threatq("status", "Bogus");
     expect_fail("unknown status", "no indicator status named \"Bogus\"");
-    b.set_option("threatq", "status", "Review");
+    b.set_threatq("status", "Review");
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "restored config: {}", text(&out));
     // The fake's CA file may go with it: keep a copy for the config.
     let ca_copy = b.dir.path().join("fake-ca.pem");
     fs::copy(&ca_file, &ca_copy).expect("copy CA");
-    b.set_option("threatq", "ca_file", ca_copy.to_str().unwrap_or(""));
+    b.set_threatq("ca_file", ca_copy.to_str().unwrap_or(""));
     let host = fake.host();
     drop(fake);
-    b.set_option("threatq", "host", &host);
+    b.set_threatq("host", &host);
     expect_fail("server down", "connection");
 }
 
 /// At -v3 the log, stdout and stderr of a full `--check` hold no password, client id or token.
-pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
+pub fn no_secrets_in_logs(p: &Profile) {
     let fake = FakeThreatQ::start();
-    let b = Bin::new(path, extra);
-    let keep = b.configure_with(&fake, setup);
+    let b = Bin::of(p);
+    let keep = b.configure_with(&fake, p.setup);
     // A 401 makes the client renew its token: the refresh token is exercised too.
     fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
     let log_dir = b.log_dir();
@@ -553,12 +935,25 @@ pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     let everything = format!("{log}{}", text(&out));
     let mut secrets = vec![fake.password().to_string(), fake.client_id().to_string()];
     secrets.extend(fake.access_tokens());
-    // The other systems' secrets, passed as first-run variables named *PASSWORD/*SECRET.
+    // The other systems' secrets: settings named *PASSWORD/*SECRET (first-run variables,
+    // `section.key` pairs, or the other programs' sections of a shared file).
+    let is_secret = |k: &str| {
+        let k = k.trim().to_ascii_uppercase();
+        k.ends_with("PASSWORD") || k.ends_with("SECRET")
+    };
+    let mut settings: Vec<(String, String)> = keep.env.clone();
+    settings.extend(p.extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    if let Style::SharedFile(s) = p.style {
+        settings.extend(s.preamble.lines().filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            Some((k.to_string(), v.trim().to_string()))
+        }));
+    }
     secrets.extend(
-        keep.env
-            .iter()
-            .filter(|(k, _)| k.ends_with("PASSWORD") || k.ends_with("SECRET"))
-            .map(|(_, v)| v.clone()),
+        settings
+            .into_iter()
+            .filter(|(k, v)| is_secret(k) && !v.is_empty())
+            .map(|(_, v)| v),
     );
     assert!(secrets.len() >= 3, "no token was issued");
     for s in secrets {
@@ -569,17 +964,26 @@ pub fn no_secrets_in_logs(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
     }
 }
 
+const USERS_CURRENT: &str = "/api/users/current";
+
+/// The command's output and how long it took.
+fn timed(c: &mut Command) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = run(c);
+    (out, started.elapsed())
+}
+
 /// 401 → one renewal and a retry; 500 and 429 (Retry-After) retried; exhausted → exit 1.
-pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)], setup: SetupFn) {
+pub fn token_renewal_and_retries(p: &Profile) {
     let fake = FakeThreatQ::start();
-    let b = Bin::new(path, extra);
-    let _keep = b.configure_with(&fake, setup);
+    let b = Bin::of(p);
+    let _keep = b.configure_with(&fake, p.setup);
     fake.clear_requests();
-    fake.fail_next_on("/api/users/current", 1, Fault::Status(401));
+    fake.fail_next_on(USERS_CURRENT, 1, Fault::Status(401));
     let out = run(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "401 not recovered: {}", text(&out));
     assert_eq!(
-        fake.count("GET", "/api/users/current"),
+        fake.count("GET", USERS_CURRENT),
         2,
         "the call was not retried once"
     );
@@ -599,23 +1003,18 @@ pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)], setup: Setu
     assert_eq!(code(&out), 0, "500 not retried: {}", text(&out));
     assert_eq!(fake.count("GET", "/api/indicator/statuses"), 3);
 
-    fake.fail_next_on(
-        "/api/users/current",
-        1,
-        Fault::TooManyRequests {
-            retry_after_secs: 1,
-        },
-    );
-    let started = Instant::now();
-    let out = run(b.cmd().arg("--check"));
+    let wait = Fault::TooManyRequests {
+        retry_after_secs: 1,
+    };
+    fake.fail_next_on(USERS_CURRENT, 1, wait);
+    let (out, took) = timed(b.cmd().arg("--check"));
     assert_eq!(code(&out), 0, "429 not retried: {}", text(&out));
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After: 1 was not honoured ({:?})",
-        started.elapsed()
+        took >= Duration::from_secs(1),
+        "Retry-After: 1 was not honoured ({took:?})"
     );
 
-    fake.fail_next_on("/api/users/current", 50, Fault::Status(500));
+    fake.fail_next_on(USERS_CURRENT, 50, Fault::Status(500));
     let out = run(b.cmd().arg("--check"));
     let t = text(&out);
     assert_eq!(code(&out), 1, "{t}");
@@ -623,32 +1022,39 @@ pub fn token_renewal_and_retries(path: &str, extra: &[(&str, &str)], setup: Setu
     fake.clear_faults();
 }
 
-/// A second instance on the same config exits 0 with "previous run still active".
-pub fn lock_held_means_exit_0(path: &str, extra: &[(&str, &str)]) {
-    let b = Bin::new(path, extra);
-    b.configure(None);
+/// Takes the `flock` lock a running instance would hold on `path` (until dropped).
+pub fn hold_lock(path: &Path) -> fs::File {
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(b.config_dir().join(format!("{}.lock", b.name())))
+        .open(path)
         .expect("open lock");
     lock.try_lock().expect("take the lock");
-    let out = run(&mut b.cmd());
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        text(&out).contains("previous run still active"),
-        "{}",
-        text(&out)
-    );
+    lock
+}
+
+/// A second instance on the same config exits 0 with "previous run still active".
+pub fn lock_held_means_exit_0(p: &Profile) {
+    let b = Bin::of(p);
+    b.configure(None);
+    let lock = hold_lock(&b.lock_file());
+    assert_stopped_by_the_lock(&run(&mut b.cmd()));
     drop(lock);
 }
 
+/// A run that found its lock held: exit 0, saying "previous run still active".
+pub fn assert_stopped_by_the_lock(out: &Output) {
+    let t = text(out);
+    assert_eq!(code(out), 0, "{t}");
+    assert!(t.contains("previous run still active"), "{t}");
+}
+
 /// A state file cut in half: exit 2, reported, moved aside, not reset silently.
-pub fn corrupt_state_is_moved_aside(path: &str, extra: &[(&str, &str)]) {
-    let b = Bin::new(path, extra);
+pub fn corrupt_state_is_moved_aside(p: &Profile) {
+    let b = Bin::of(p);
     b.configure(None);
-    let state = b.config_dir().join(format!("{}.state.json", b.name()));
+    let state = b.state_file();
     let full = "{\n  \"version\": 1,\n  \"data\": {\n    \"watermark\": \"2026-01-01 00:00:00\",\n    \"seen\": [1, 2, 3]\n  }\n}\n";
     fs::write(&state, &full[..full.len() / 2]).expect("write state");
     let out = run(&mut b.cmd());
@@ -656,67 +1062,82 @@ pub fn corrupt_state_is_moved_aside(path: &str, extra: &[(&str, &str)]) {
     assert_eq!(code(&out), 2, "{t}");
     assert!(t.contains("state file") && t.contains("moved aside"), "{t}");
     assert!(!state.exists(), "corrupt state left in place");
+    let state_name = state
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let aside: Vec<String> = files_in(&b.config_dir())
         .into_iter()
-        .filter(|f| f.contains(".state.json.corrupt-"))
+        .filter(|f| f.starts_with(&format!("{state_name}.corrupt-")))
         .collect();
     assert_eq!(aside.len(), 1, "{:?}", files_in(&b.config_dir()));
 }
 
-/// Generates one `#[test]` per contract function for a connector binary.
+/// Generates one `#[test]` per contract function for a connector binary: a standard one
+/// (`contract_tests!(bin, extra)` or `contract_tests!(bin, extra, setup)`), or one described
+/// by a [`Profile`] constant (`contract_tests!(profile: PROFILE)`).
 #[macro_export]
 macro_rules! contract_tests {
     ($bin:expr, $extra:expr) => {
         $crate::contract_tests!($bin, $extra, $crate::contract::no_setup);
     };
     ($bin:expr, $extra:expr, $setup:expr) => {
+        const CONTRACT_PROFILE: $crate::contract::Profile =
+            $crate::contract::Profile::standard($bin, $extra, $setup);
+        $crate::contract_tests!(profile: CONTRACT_PROFILE);
+    };
+    (profile: $profile:expr) => {
+        #[test]
+        fn contract_print_spec_names_the_original() {
+            $crate::contract::print_spec_names_the_original(&$profile);
+        }
         #[test]
         fn contract_legacy_and_long_flags_agree() {
-            $crate::contract::legacy_and_long_flags_agree($bin, $extra);
+            $crate::contract::legacy_and_long_flags_agree(&$profile);
         }
         #[test]
         fn contract_verbosity_out_of_range() {
-            $crate::contract::verbosity_out_of_range($bin);
+            $crate::contract::verbosity_out_of_range(&$profile);
         }
         #[test]
         fn contract_first_run_without_input_fails() {
-            $crate::contract::first_run_without_input_fails($bin);
+            $crate::contract::first_run_without_input_fails(&$profile);
         }
         #[test]
         fn contract_first_run_from_env_writes_every_option() {
-            $crate::contract::first_run_from_env_writes_every_option($bin, $extra);
+            $crate::contract::first_run_from_env_writes_every_option(&$profile);
         }
         #[test]
         fn contract_first_run_prompt_on_a_terminal() {
-            $crate::contract::first_run_prompt_on_a_terminal($bin);
+            $crate::contract::first_run_prompt_on_a_terminal(&$profile);
         }
         #[test]
         fn contract_config_errors_name_the_key() {
-            $crate::contract::config_errors_name_the_key($bin, $extra);
+            $crate::contract::config_errors_name_the_key(&$profile);
         }
         #[test]
         fn contract_check_passes() {
-            $crate::contract::check_passes($bin, $extra, $setup);
+            $crate::contract::check_passes(&$profile);
         }
         #[test]
         fn contract_check_failures() {
-            $crate::contract::check_failures($bin, $extra, $setup);
+            $crate::contract::check_failures(&$profile);
         }
         #[test]
         fn contract_no_secrets_in_logs() {
-            $crate::contract::no_secrets_in_logs($bin, $extra, $setup);
+            $crate::contract::no_secrets_in_logs(&$profile);
         }
         #[test]
         fn contract_token_renewal_and_retries() {
-            $crate::contract::token_renewal_and_retries($bin, $extra, $setup);
+            $crate::contract::token_renewal_and_retries(&$profile);
         }
         #[test]
         fn contract_lock_held_means_exit_0() {
-            $crate::contract::lock_held_means_exit_0($bin, $extra);
+            $crate::contract::lock_held_means_exit_0(&$profile);
         }
         #[test]
         fn contract_corrupt_state_is_moved_aside() {
-            $crate::contract::corrupt_state_is_moved_aside($bin, $extra);
+            $crate::contract::corrupt_state_is_moved_aside(&$profile);
         }
     };
 }

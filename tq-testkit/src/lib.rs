@@ -1,6 +1,7 @@
 //! tq-testkit: fakes of the proprietary systems and launchers for the real test rigs.
 //!
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
+//! - [`clients`]: tq-common's HTTP and ThreatQ clients set up to trust a fake.
 //! - [`ctr`]: the fake Cisco Threat Response API (token and enrich routes).
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod certs;
+pub mod clients;
 pub mod contract;
 pub mod ctr;
 pub mod epo;

@@ -501,3 +501,95 @@ fn odd_bodies_and_paths_never_crash_the_fake() {
         assert!(st == 400 || st == 404, "{p} -> {st}");
     }
 }
+
+#[test]
+fn import_sessions_parse_text_and_refuse_what_the_sdk_would_not_send() {
+    let tq = FakeThreatQ::builder().shuffled_ids(true).start();
+    let c = Tq::login(&tq);
+    let (_, v) = c.get("/attachments/types?is_parsable=Y");
+    let parser = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Generic Text")
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let (_, v) = c.get("/attachments/types?is_parsable=N");
+    let not_parser = v["data"][0]["id"].as_u64().unwrap();
+    let review = tq.status_id("Review").unwrap();
+
+    // The text variant of samples/threatq-attachments.json.
+    let (st, v) = c.post(
+        "/imports",
+        json!({"content_type_id": parser, "text": "free text with 198.51.100.7 and bad.example.com", "normalize": "N"}),
+    );
+    assert_eq!(st, 201, "{v}");
+    let iid = v["data"]["id"].as_u64().unwrap();
+    let (st, v) = c.put(
+        &format!("/imports/{iid}"),
+        json!({"delete_after_import": false, "import_source": {"name": "IBM Resilient"}, "indicator_global_status": review}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = c.get(&format!("/imports/{iid}/commit"));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        c.get(&format!("/imports/{iid}/commit")).0,
+        422,
+        "committed twice"
+    );
+    let (_, v) = c.get(&format!("/imports/{iid}/indicators"));
+    assert_eq!(v["total"], 2);
+    let ind = tq.indicator_by_value("bad.example.com").unwrap();
+    assert_eq!(ind["type"]["name"], "FQDN");
+    assert_eq!(ind["status"]["name"], "Review");
+    assert_eq!(c.delete(&format!("/imports/{iid}")).0, 204);
+    assert_eq!(c.get(&format!("/imports/{iid}/indicators")).0, 404);
+
+    for (body, field) in [
+        (
+            json!({"content_type_id": not_parser, "text": "x"}),
+            "content_type_id",
+        ),
+        (
+            json!({"content_type_id": parser, "attachment_id": 999_999}),
+            "attachment_id",
+        ),
+        (json!({"content_type_id": parser}), "attachment_id"),
+        (
+            json!({"content_type_id": parser, "text": "x", "colour": 1}),
+            "colour",
+        ),
+    ] {
+        let (st, v) = c.post("/imports", body.clone());
+        assert_eq!(st, 422, "{body}: {v}");
+        assert_eq!(error_field(&v), field, "{body}");
+    }
+}
+
+#[test]
+fn users_are_paged_and_watchlist_entries_carry_their_user() {
+    let tq = FakeThreatQ::builder().default_limit(2).start();
+    for i in 0..3 {
+        tq.add_user(&format!("u{i}@example.com"), &format!("User {i}"));
+    }
+    let c = Tq::login(&tq);
+    let (_, v) = c.get("/users?with=source");
+    assert_eq!(v["total"], 4);
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    let (_, v) = c.get("/users?with=source&offset=2&limit=2");
+    let other = v["data"][0]["id"].as_u64().unwrap();
+    assert!(v["data"][0]["source"]["id"].as_u64().is_some());
+    let id = tq.add_indicator("192.0.2.44", "IP Address", "Active");
+    tq.watch_as(other, "indicators", id);
+    let (_, v) = c.post(&format!("/indicators/{id}/watchlist"), json!(null));
+    let me = v["data"]["user_id"].as_u64().unwrap();
+    let (_, v) = c.get(&format!("/indicators/{id}?with=watchlist"));
+    let users: Vec<u64> = v["data"]["watchlist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["user_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(users, vec![other, me]);
+}

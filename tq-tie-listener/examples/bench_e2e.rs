@@ -148,7 +148,7 @@ fn sink(ca: &TestCa) -> Target {
     }
 }
 use tq_tie_listener::dxl;
-use tq_tie_listener::mqtt::{self, ClientTls, Connection, Options};
+use tq_tie_listener::mqtt::{self, Connection, Options};
 use tq_tie_listener::repchange::TOPIC_FILE_REPCHANGE;
 
 fn main() {
@@ -196,23 +196,18 @@ fn main() {
     let (client_id, username, password) = tq.creds();
     let dir = TempDir::new("tq-tie-e2e");
     let ini = dir.path().join("tq-tie-listener.ini");
-    std::fs::write(
-        &ini,
-        format!(
-            "[threatq]\nhost = {}\nclient_id = {}\nusername = {}\npassword = {}\nstatus = Review\n{}\n\n[connector]\ncert_dir = {}\n",
-            tq.url(),
-            client_id,
-            username,
-            password,
-            if std::env::var_os("TQ_BENCH_NO_VERIFY").is_some() {
-                "verify_tls = false".to_string()
-            } else {
-                format!("ca_file = {}", tq.ca_file().display())
-            },
-            ours.dir.display()
-        ),
-    )
-    .expect("ini");
+    let url = tq.url();
+    let tls = if std::env::var_os("TQ_BENCH_NO_VERIFY").is_some() {
+        "verify_tls = false".to_string()
+    } else {
+        format!("ca_file = {}", tq.ca_file().display())
+    };
+    let cert_dir = ours.dir.display();
+    let text = format!(
+        "[threatq]\nhost = {url}\nclient_id = {client_id}\nusername = {username}\n\
+         password = {password}\nstatus = Review\n{tls}\n\n[connector]\ncert_dir = {cert_dir}\n"
+    );
+    std::fs::write(&ini, text).expect("ini");
     let log = dir.path().join("console.log");
     let out = std::fs::File::create(&log).expect("log");
     let mut child = Command::new(&bin)
@@ -248,8 +243,7 @@ fn main() {
             dxl::Outgoing::event(&format!("{{bench-{i}}}"), p.as_bytes()).encode()
         })
         .collect();
-    let tls =
-        ClientTls::from_files(&publisher.ca_bundle, &publisher.cert, &publisher.key).expect("tls");
+    let tls = mqtt::client_tls(&publisher.ca_bundle, &publisher.cert, &publisher.key).expect("tls");
     let mut o = Options::new(mqtt::random_client_id());
     o.connect_timeout = Duration::from_secs(10);
     let mut c = Connection::open("127.0.0.1", broker.port(), &tls, &o).expect("publisher");

@@ -23,10 +23,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tq_common::tls::StreamConnector;
 use tq_testkit::certs::TestCa;
 use tq_testkit::rigs::dxl::{venv_python, BrokerEntry, ClientDir, KeyForm};
 use tq_testkit::rigs::mosquitto::{Mosquitto, MosquittoOptions, Queue};
-use tq_tie_listener::mqtt::{self, ClientTls, Connection, Options};
+use tq_tie_listener::mqtt::{self, Connection, Options};
 use tq_tie_listener::repchange::TOPIC_FILE_REPCHANGE;
 
 fn sample_a() -> Vec<u8> {
@@ -86,7 +87,7 @@ fn spawn_subscriber(who: Who, dir: &Path, n: usize, drain: bool) -> Child {
 }
 
 /// Publishes n copies with our client, batching writes. Returns messages/s.
-fn fast_publish(port: u16, tls: &ClientTls, msg: &[u8], n: usize) -> f64 {
+fn fast_publish(port: u16, tls: &StreamConnector, msg: &[u8], n: usize) -> f64 {
     let mut o = Options::new(mqtt::random_client_id());
     o.connect_timeout = Duration::from_secs(10);
     let mut c = Connection::open("127.0.0.1", port, tls, &o).expect("publisher connects");
@@ -155,7 +156,7 @@ fn run_once(who: Who, case: &str, rig: &Rig<'_>, n: usize) -> Value {
     assert!(first.starts_with("SUBSCRIBED"), "{}: {first:?}", who.name());
     let cold = t0.elapsed().as_secs_f64();
     let pub_rate = if case != "burst" {
-        let tls = ClientTls::from_files(&pub_dir.ca_bundle, &pub_dir.cert, &pub_dir.key)
+        let tls = mqtt::client_tls(&pub_dir.ca_bundle, &pub_dir.cert, &pub_dir.key)
             .expect("publisher TLS");
         fast_publish(broker.port(), &tls, msg, n)
     } else {

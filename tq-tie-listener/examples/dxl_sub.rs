@@ -12,14 +12,13 @@
 //! arrived or nothing came for IDLE_S seconds: received, bad, accepted, rate (events/s from
 //! first to last), cpu_s and per_cpu_s over the same span, VmHWM_kB.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tq_common::service::{BrokerSession, Stop};
 use tq_testkit::procfs::Proc;
 use tq_tie_listener::dxl;
 use tq_tie_listener::dxlconfig::DxlClientConfig;
-use tq_tie_listener::mqtt::{self, ClientTls, Event, Options, QoS, Session};
+use tq_tie_listener::mqtt::{self, Options, QoS, Session};
 use tq_tie_listener::repchange::{Filter, RepChange, TOPIC_FILE_REPCHANGE};
 
 fn epoch() -> f64 {
@@ -44,8 +43,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let tls = match ClientTls::from_files(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key)
-    {
+    let tls = match mqtt::client_tls(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{e}");
@@ -54,13 +52,11 @@ fn main() {
     };
     let mut opts = Options::new(cfg.client_id.clone().unwrap_or_else(mqtt::random_client_id));
     opts.poll_interval = Duration::from_millis(50);
-    let stop = Arc::new(AtomicBool::new(false));
     let mut session = match Session::new(
         cfg.brokers,
         &[(TOPIC_FILE_REPCHANGE, QoS::AtMostOnce)],
         tls,
         opts,
-        stop,
     ) {
         Ok(s) => s,
         Err(e) => {
@@ -73,19 +69,25 @@ fn main() {
     let (mut received, mut bad, mut accepted) = (0u64, 0u64, 0u64);
     let (mut first, mut last) = (None::<f64>, None::<f64>);
     let (mut first_i, mut last_i) = (None::<Instant>, None::<Instant>);
-    let (mut cpu0, mut cpu1) = (0.0, 0.0);
+    let mut cpu0 = 0.0;
+    let cpu1;
     let started = Instant::now();
+    if let Err(e) = session
+        .connect(&Stop::new())
+        .and_then(|_| session.subscribe())
+    {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    println!("SUBSCRIBED {:.6}", epoch());
+    if wait_go {
+        // Drain mode: the broker queues the whole stream until GO arrives.
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
     loop {
-        match session.poll() {
-            Event::Connected { .. } => {
-                println!("SUBSCRIBED {:.6}", epoch());
-                if wait_go {
-                    // Drain mode: the broker queues the whole stream until GO arrives.
-                    let mut line = String::new();
-                    let _ = std::io::stdin().read_line(&mut line);
-                }
-            }
-            Event::Message(m) => {
+        match session.receive() {
+            Ok(Some(m)) => {
                 let ok = dxl::decode(m.payload)
                     .ok()
                     .and_then(|d| RepChange::parse(d.payload).ok());
@@ -111,7 +113,7 @@ fn main() {
                     break;
                 }
             }
-            Event::Idle => {
+            Ok(None) => {
                 let quiet = last_i.map_or(started.elapsed() > Duration::from_secs(600), |l| {
                     l.elapsed() > idle
                 });
@@ -120,10 +122,11 @@ fn main() {
                     break;
                 }
             }
-            Event::ConnectFailed { error, .. } | Event::Disconnected(error) => {
-                eprintln!("{error}");
+            Err(e) => {
+                eprintln!("{e}");
+                cpu1 = Proc::me().cpu_s();
+                break;
             }
-            Event::Stopped => break,
         }
     }
     let span = match (first_i, last_i) {

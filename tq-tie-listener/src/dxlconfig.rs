@@ -28,9 +28,13 @@ use crate::mqtt::Broker;
 pub struct DxlClientConfig {
     /// The config file read.
     pub path: PathBuf,
+    /// `[Certs] BrokerCertChain`: the CA bundle the brokers' certificates chain to.
     pub broker_cert_chain: PathBuf,
+    /// `[Certs] CertFile`: the client certificate (PEM).
     pub cert_file: PathBuf,
+    /// `[Certs] PrivateKey`: its key (PEM).
     pub private_key: PathBuf,
+    /// `[Brokers]`, in the order they are tried.
     pub brokers: Vec<Broker>,
     /// `[General] ClientId`, if set.
     pub client_id: Option<String>,
@@ -39,7 +43,9 @@ pub struct DxlClientConfig {
 /// A problem with the config, naming the file, section and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The file.
     pub path: PathBuf,
+    /// Section, key and what is wrong.
     pub message: String,
 }
 

@@ -1,26 +1,29 @@
-//! The listener run: the DXL session in the main thread (decode, filter, journal), the
-//! ThreatQ writer in a second thread (batches of 500 or every second), SIGTERM/SIGINT for
-//! a clean stop that flushes the pending batch.
+//! The listener run: the DXL session in the main thread, driven by `tq_common::service`
+//! (decode, filter, journal), the ThreatQ writer in a second thread (batches of 500 or every
+//! second), SIGTERM/SIGINT for a clean stop that flushes the pending batch.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tq_common::app::Context;
+use tq_common::journal::Journal;
+use tq_common::retry::Backoff;
+use tq_common::service::{self, BrokerSession, HeapRelease, Service, Stop};
 use tq_common::threatq::ThreatQ;
+use tq_common::tls::StreamConnector;
 use tq_common::{Error, Result};
 
 use crate::change::{Change, Names};
 use crate::dxl;
 use crate::dxlconfig::DxlClientConfig;
-use crate::journal::Journal;
-use crate::mqtt::{self, ClientTls, Event, Options, QoS, Session};
+use crate::mqtt::{self, Message, Options, QoS, Session};
 use crate::provision::{self, Epo};
 use crate::repchange::{Filter, RepChange, TOPIC_FILE_REPCHANGE};
 use crate::trust_levels::{AtdScale, LevelSet};
-use crate::writer::{Writer, WrittenIndex};
+use crate::writer::Writer;
+use crate::written::WrittenIndex;
 
 /// Writes are flushed at this many waiting changes...
 pub const BATCH: usize = 500;
@@ -28,8 +31,8 @@ pub const BATCH: usize = 500;
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// The on-disk queue holds at most this many bytes of waiting changes (about a million).
 pub const QUEUE_MAX_BYTES: u64 = 256 * 1024 * 1024;
-/// Files remembered by the written index (bounds its memory to a few MiB).
-pub const INDEX_FILES: usize = 100_000;
+/// Files the written index remembers at least (at most twice as many: a few MiB).
+pub const INDEX_FILES: usize = 50_000;
 /// After SIGTERM, the final flush gets this long before the process exits anyway (what is
 /// not written stays in the queue for the next start).
 pub const STOP_GRACE: Duration = Duration::from_millis(1500);
@@ -45,32 +48,29 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_context(ctx: &Context, suffix: Option<&str>) -> Result<Settings> {
+        use crate::options;
+        use tq_common::config::ListOpt;
         let c = &ctx.config;
-        let set = |key: &str| -> Result<LevelSet> {
-            LevelSet::parse(&c.list("connector", key).join(",")).map_err(|m| Error::Config {
-                file: c.file().to_path_buf(),
-                section: "connector".into(),
-                key: key.into(),
-                message: m,
-            })
+        let set = |opt: ListOpt| -> Result<LevelSet> {
+            LevelSet::parse(&c.get(opt).join(",")).map_err(|m| c.error(opt, m))
         };
         let filter = Filter {
-            enterprise: set("enterprise_reputations")?,
-            gti: set("gti_reputations")?,
-            atd: set("atd_reputations")?,
-            atd_scale: AtdScale::from_option(c.bool("connector", "use_tie_211_mapping")),
+            enterprise: set(options::ENTERPRISE_REPUTATIONS)?,
+            gti: set(options::GTI_REPUTATIONS)?,
+            atd: set(options::ATD_REPUTATIONS)?,
+            atd_scale: AtdScale::from_option(c.get(options::USE_TIE_211_MAPPING)),
         };
-        let epo = c.opt_str("connector", "epo_host").map(|host| Epo {
-            host: host.to_string(),
-            port: c.int("connector", "dxl_port").clamp(1, 65535) as u16,
-            username: c.str("connector", "epo_username").to_string(),
-            password: c.secret("connector", "epo_password"),
-            ca_file: c.path("connector", "epo_ca_file").map(|p| p.to_path_buf()),
+        let epo = c.get(options::EPO_HOST).map(|host| Epo {
+            host,
+            port: c.get(options::DXL_PORT).clamp(1, 65535) as u16,
+            username: c.get(options::EPO_USERNAME).unwrap_or_default(),
+            password: c.get(options::EPO_PASSWORD).unwrap_or_default(),
+            ca_file: c.get(options::EPO_CA_FILE),
         });
         Ok(Settings {
             filter,
             names: Names::new(suffix),
-            cert_dir: c.path("connector", "cert_dir").map(|p| p.to_path_buf()),
+            cert_dir: c.get(options::CERT_DIR),
             epo,
         })
     }
@@ -86,8 +86,8 @@ impl Settings {
     }
 }
 
-fn tls_of(cfg: &DxlClientConfig) -> Result<ClientTls> {
-    ClientTls::from_files(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key)
+fn tls_of(cfg: &DxlClientConfig) -> Result<StreamConnector> {
+    mqtt::client_tls(&cfg.broker_cert_chain, &cfg.cert_file, &cfg.private_key)
         .map_err(|e| Error::usage(format!("DXL client {}: {e}", cfg.path.display())))
 }
 
@@ -109,50 +109,86 @@ pub fn check(ctx: &Context, suffix: Option<&str>) -> Vec<(String, Result<String>
         }
         let cfg = s.dxl_client(ctx)?;
         let tls = tls_of(&cfg)?;
+        // The same broker list walk as the run: each broker by host name, then IP.
+        let dxl_err = |e: mqtt::Error| Error::remote("DXL", e.to_string());
         let opts = Options::new(mqtt::random_client_id());
-        let mut last = None;
-        for b in &cfg.brokers {
-            match mqtt::Connection::open(&b.host, b.port, &tls, &opts) {
-                Ok(c) => {
-                    let broker = c.broker().to_string();
-                    c.disconnect();
-                    return Ok(format!("connected to broker {broker}"));
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(Error::remote(
-            "DXL",
-            last.map_or("no broker in the DXL client config".to_string(), |e| {
-                e.to_string()
-            }),
-        ))
+        let mut session = Session::new(cfg.brokers.clone(), &[], tls, opts).map_err(dxl_err)?;
+        let at = session.connect(&Stop::new()).map_err(dxl_err)?;
+        session.disconnect();
+        Ok(format!("connected to broker {at}"))
     })();
     vec![("DXL fabric".to_string(), outcome)]
 }
 
-/// Rate-limits warnings about bad messages: each is logged, at most 10 a minute.
-struct BadMessages {
-    window: Instant,
-    logged: u32,
-    suppressed: u64,
+/// The message side of the run: decode, filter and journal each reputation change.
+struct Listening {
+    filter: Filter,
+    journal: Arc<Journal<Change>>,
+    received: u64,
+    accepted: u64,
+    /// The writer thread says here that it is done (the final flush).
+    writer_done: mpsc::Receiver<()>,
 }
 
-impl BadMessages {
-    fn report(&mut self, topic: &str, size: usize, what: &dyn std::fmt::Display) {
-        if self.window.elapsed() > Duration::from_secs(60) {
-            if self.suppressed > 0 {
-                log::warn!("{} more malformed messages were skipped", self.suppressed);
-            }
-            self.window = Instant::now();
-            self.logged = 0;
-            self.suppressed = 0;
+impl Listening {
+    fn queue_dir(&self) -> &Path {
+        self.journal.dir()
+    }
+}
+
+impl service::Handler<Session> for Listening {
+    fn message(&mut self, m: Message<'_>, cx: &mut service::Context<'_, std::convert::Infallible>) {
+        if m.topic != TOPIC_FILE_REPCHANGE {
+            return;
         }
-        if self.logged < 10 {
-            self.logged += 1;
-            log::warn!("skipped a message on {topic} ({size} bytes): {what}");
-        } else {
-            self.suppressed += 1;
+        self.received += 1;
+        let msg = match dxl::decode(m.payload) {
+            Ok(d) => d,
+            Err(e) => return cx.skipped(m.topic, m.payload.len(), &e),
+        };
+        let rc = match RepChange::parse(msg.payload) {
+            Ok(rc) => rc,
+            Err(e) => return cx.skipped(m.topic, m.payload.len(), &e),
+        };
+        if !self.filter.accepts(&rc) {
+            return;
+        }
+        match Change::from_event(&rc, &self.filter) {
+            Ok(change) => match self.journal.append(&change) {
+                Ok(true) => self.accepted += 1,
+                Ok(false) => {}
+                Err(e) => log::error!("cannot queue a change: {e}"),
+            },
+            Err(e) => cx.skipped(m.topic, m.payload.len(), &e),
+        }
+    }
+
+    fn progress(&mut self) -> Option<String> {
+        let dropped = self.journal.take_dropped();
+        if dropped > 0 {
+            log::error!(
+                "the queue {} is full: {dropped} change(s) were dropped",
+                self.queue_dir().display()
+            );
+        }
+        Some(format!(
+            "{} reputation change(s) received, {} accepted, {} waiting for ThreatQ",
+            self.received,
+            self.accepted,
+            self.journal.waiting()
+        ))
+    }
+
+    fn stopping(&mut self, deadline: Instant) {
+        log::info!("stopping: flushing the pending changes");
+        self.journal.wake();
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if self.writer_done.recv_timeout(wait).is_err() {
+            log::warn!(
+                "ThreatQ did not take the pending changes in time; {} wait in {} for the next start",
+                self.journal.waiting(),
+                self.queue_dir().display()
+            );
         }
     }
 }
@@ -170,7 +206,7 @@ pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
         })?);
     let index_path = ctx.config_dir.join(format!("{}.written", ctx.instance));
     let index = WrittenIndex::open(&index_path, INDEX_FILES)
-        .map_err(|e| Error::runtime(format!("opening {}: {e}", index_path.display())))?;
+        .map_err(|e| Error::runtime(format!("opening the written index: {e}")))?;
     let waiting = journal.waiting();
     if waiting > 0 {
         log::warn!(
@@ -184,12 +220,8 @@ pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
         index,
     };
     // From here on SIGTERM/SIGINT only set the flag: the loop stops and flushes.
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, stop.clone())
-            .map_err(|e| Error::runtime(format!("installing the signal handler: {e}")))?;
-    }
-    let (done_tx, done_rx) = mpsc::channel();
+    let stop = Stop::on_signals()?;
+    let (done_tx, writer_done) = mpsc::channel();
     {
         let (tq, journal, stop) = (ctx.threatq(), journal.clone(), stop.clone());
         std::thread::Builder::new()
@@ -203,7 +235,6 @@ pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
 
     let client_id = cfg.client_id.clone().unwrap_or_else(mqtt::random_client_id);
     let reply_topic = format!("/mcafee/client/{client_id}");
-    let opts = Options::new(client_id);
     let mut session = Session::new(
         cfg.brokers.clone(),
         &[
@@ -211,104 +242,39 @@ pub fn run(ctx: &Context, suffix: Option<&str>) -> Result<()> {
             (reply_topic.as_str(), QoS::AtMostOnce),
         ],
         tls,
-        opts,
-        stop.clone(),
+        Options::new(client_id),
     )
     .map_err(|e| Error::usage(format!("{}: {e}", cfg.path.display())))?;
-
-    let mut bad = BadMessages {
-        window: Instant::now(),
-        logged: 0,
-        suppressed: 0,
+    let mut listening = Listening {
+        filter: settings.filter,
+        journal,
+        received: 0,
+        accepted: 0,
+        writer_done,
     };
-    let (mut received, mut accepted) = (0u64, 0u64);
-    let mut last_report = Instant::now();
-    loop {
-        match session.poll() {
-            Event::Connected { broker, address } => {
-                log::info!(
-                    "listening: connected to DXL broker {address} ({}), subscribed to {TOPIC_FILE_REPCHANGE}",
-                    if broker.id.is_empty() { "-" } else { &broker.id }
-                );
-            }
-            Event::Message(m) => {
-                if m.topic != TOPIC_FILE_REPCHANGE {
-                    continue;
-                }
-                received += 1;
-                let msg = match dxl::decode(m.payload) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        bad.report(m.topic, m.payload.len(), &e);
-                        continue;
-                    }
-                };
-                let rc = match RepChange::parse(msg.payload) {
-                    Ok(rc) => rc,
-                    Err(e) => {
-                        bad.report(m.topic, m.payload.len(), &e);
-                        continue;
-                    }
-                };
-                if !settings.filter.accepts(&rc) {
-                    continue;
-                }
-                match Change::from_event(&rc, &settings.filter) {
-                    Ok(change) => match journal.append(&change) {
-                        Ok(true) => accepted += 1,
-                        Ok(false) => {}
-                        Err(e) => {
-                            log::error!("cannot queue a change in {}: {e}", queue_dir.display())
-                        }
-                    },
-                    Err(e) => bad.report(m.topic, m.payload.len(), &e),
-                }
-            }
-            Event::Idle => {}
-            Event::Disconnected(e) => log::warn!("DXL connection lost: {e}; reconnecting"),
-            Event::ConnectFailed { error, retry_in } => log::warn!(
-                "no DXL broker reachable ({error}); next attempt in {:.1} s",
-                retry_in.as_secs_f64()
-            ),
-            Event::Stopped => break,
-        }
-        if last_report.elapsed() > Duration::from_secs(60) {
-            last_report = Instant::now();
-            let dropped = journal.take_dropped();
-            if dropped > 0 {
-                log::error!(
-                    "the queue {} is full: {dropped} change(s) were dropped",
-                    queue_dir.display()
-                );
-            }
-            log::info!(
-                "{received} reputation change(s) received, {accepted} accepted, {} waiting for ThreatQ",
-                journal.waiting()
-            );
-        }
-    }
-    log::info!("stopping: flushing the pending changes");
-    journal.wake();
-    if done_rx.recv_timeout(STOP_GRACE).is_err() {
-        log::warn!(
-            "ThreatQ did not take the pending changes in time; {} wait in {} for the next start",
-            journal.waiting(),
-            queue_dir.display()
-        );
-    }
-    log::info!("stopped ({received} received, {accepted} accepted)");
+    let service = Service {
+        stop_grace: STOP_GRACE,
+        ..Service::new("DXL")
+    };
+    service
+        .run(&mut session, &mut listening, &stop)
+        .map_err(|e| Error::remote("DXL", e.to_string()))?;
+    log::info!(
+        "stopped ({} received, {} accepted)",
+        listening.received,
+        listening.accepted
+    );
     Ok(())
 }
 
 /// The writer thread: batches from the journal to ThreatQ until stopped.
-fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &AtomicBool) {
+fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal<Change>, stop: &Stop) {
     let mut last_flush = Instant::now();
     let mut failing_since: Option<Instant> = None;
-    let mut backoff = Duration::from_secs(1);
-    // Whether heap has been used since the last time it was handed back (an idle queue).
-    let mut heap_used = false;
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), 0.0);
+    let mut heap = HeapRelease::default();
     loop {
-        let stopping = stop.load(Ordering::Relaxed);
+        let stopping = stop.requested();
         let waiting = if stopping {
             journal.waiting()
         } else {
@@ -319,9 +285,7 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
             if stopping {
                 return;
             }
-            if std::mem::take(&mut heap_used) {
-                tq_common::sys::release_free_heap();
-            }
+            heap.idle();
             last_flush = Instant::now();
             continue;
         }
@@ -332,22 +296,22 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
             Ok(b) => b,
             Err(e) => {
                 log::error!("reading the queue: {e}");
-                std::thread::sleep(Duration::from_secs(1));
+                stop.sleep(Duration::from_secs(1));
                 continue;
             }
         };
         if batch.unreadable > 0 {
             log::warn!(
-                "{} unreadable line(s) in the queue skipped",
-                batch.unreadable
+                "{} unreadable line(s) in the queue {} skipped",
+                batch.unreadable,
+                journal.dir().display()
             );
         }
         last_flush = Instant::now();
-        heap_used = true;
-        match writer.write(tq, &batch.changes, batch.recovered) {
+        heap.used();
+        match writer.write(tq, &batch.items, batch.recovered) {
             Ok(o) => {
-                let n = (batch.changes.len() + batch.unreadable) as u64;
-                if let Err(e) = journal.ack(batch.end, n) {
+                if let Err(e) = journal.ack(batch.end, batch.len()) {
                     log::error!("acknowledging the queue: {e}");
                 }
                 if let Some(since) = failing_since.take() {
@@ -357,12 +321,12 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
                         journal.waiting()
                     );
                 }
-                backoff = Duration::from_secs(1);
+                backoff.reset();
                 if stopping {
                     log::info!(
                         "final flush: wrote {} file(s) ({} change(s)) before stopping",
                         o.written + o.unchanged,
-                        batch.changes.len()
+                        batch.items.len()
                     );
                 }
                 log::debug!(
@@ -383,17 +347,14 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal, stop: &Atomic
                     return;
                 }
                 failing_since.get_or_insert_with(Instant::now);
+                let delay = backoff.next_delay();
                 log::warn!(
                     "ThreatQ unavailable ({}); {} change(s) waiting in the queue, next try in {} s",
                     e.safe_message(),
                     journal.waiting(),
-                    backoff.as_secs()
+                    delay.as_secs()
                 );
-                let until = Instant::now() + backoff;
-                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                stop.sleep(delay);
             }
         }
     }

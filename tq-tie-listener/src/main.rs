@@ -1,5 +1,7 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(tq_tie_listener::main(std::env::args_os()));
+    std::process::exit(tq_common::app::main::<tq_tie_listener::TieListener, _>(
+        std::env::args_os(),
+    ));
 }

@@ -1,7 +1,7 @@
-//! The `[connector]` options, each declared once (tq-common drives the prompt, validation,
-//! the commented template and the docs table from these declarations).
+//! The `[connector]` options, each declared once as a typed handle (tq-common drives the
+//! prompt, validation, the commented template, the docs table and reading from these).
 
-use tq_common::config::{Kind, Opt};
+use tq_common::config::{BoolOpt, IntOpt, ListOpt, Maybe, PathOpt, SecretOpt, StrOpt};
 
 /// The guide's trust level choices (trust_levels.rs holds their values).
 pub const LEVEL_CHOICES: &[&str] = &[
@@ -18,105 +18,50 @@ pub const LEVEL_CHOICES: &[&str] = &[
 
 const MALICIOUS: &str = "Known Malicious, Most Likely Malicious, Might be Malicious";
 
-/// The options of the guide's "Connection" tab, names fixed by issue 5.
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        section: "connector",
-        name: "epo_host",
-        label: "ePO Host-name or IP Address",
-        kind: Kind::Str,
-        default: None,
-        required: false,
-        help: "The McAfee ePO host name or IP address used to provision the DXL client certificate. Leave empty with cert_dir.",
-    },
-    Opt {
-        section: "connector",
-        name: "dxl_port",
-        label: "DXL Registration Port",
-        kind: Kind::Int { min: 1, max: 65535 },
-        default: Some("8443"),
-        required: false,
-        help: "The ePO port the OpenDXL provisioning command is called on. Do not change it unless the ePO port was changed.",
-    },
-    Opt {
-        section: "connector",
-        name: "epo_username",
-        label: "ePO User-name",
-        kind: Kind::Str,
-        default: None,
-        required: false,
-        help: "The ePO user (an administrator) that provisions the certificate. Leave empty with cert_dir.",
-    },
-    Opt {
-        section: "connector",
-        name: "epo_password",
-        label: "ePO Password",
-        kind: Kind::Secret,
-        default: None,
-        required: false,
-        help: "The password of that ePO user. Leave empty with cert_dir.",
-    },
-    Opt {
-        section: "connector",
-        name: "epo_ca_file",
-        label: "ePO CA file",
-        kind: Kind::File,
-        default: None,
-        required: false,
-        help: "A PEM file to verify ePO's TLS certificate with during provisioning. Empty = not verified, as dxlclient provisionconfig does without --truststore (a warning is logged).",
-    },
-    Opt {
-        section: "connector",
-        name: "enterprise_reputations",
-        label: "Enterprise Reputations",
-        kind: Kind::List {
-            choices: Some(LEVEL_CHOICES),
-        },
-        default: Some(MALICIOUS),
-        required: false,
-        help: "Listen for these Enterprise (local TIE) reputations. By default only the malicious ones.",
-    },
-    Opt {
-        section: "connector",
-        name: "gti_reputations",
-        label: "GTI Reputations",
-        kind: Kind::List {
-            choices: Some(LEVEL_CHOICES),
-        },
-        default: Some(MALICIOUS),
-        required: false,
-        help: "Listen for these Global Threat Intelligence reputations. By default only the malicious ones.",
-    },
-    Opt {
-        section: "connector",
-        name: "atd_reputations",
-        label: "Advanced Threat Defense Reputations",
-        kind: Kind::List {
-            choices: Some(LEVEL_CHOICES),
-        },
-        default: Some(MALICIOUS),
-        required: false,
-        help: "Listen for these Advanced Threat Defense reputations. By default only the malicious ones.",
-    },
-    Opt {
-        section: "connector",
-        name: "use_tie_211_mapping",
-        label: "Use TIE 2.1.1+ mapping",
-        kind: Kind::Bool,
-        default: Some("true"),
-        required: false,
-        help: "Read the ATD provider's trust level on the TIE scale (TIE 2.1.1 and later); false reads it on the older ATD scale (-2..5).",
-    },
-    Opt {
-        section: "connector",
-        name: "cert_dir",
-        label: "Custom Certificate Directory",
-        kind: Kind::Dir,
-        default: None,
-        required: false,
-        help: "An existing OpenDXL client directory (dxlclient.config, CA bundle, client certificate and key). Empty = provision through ePO into the config directory.",
-    },
-];
+/// The guide's misspelling of "Not Set", accepted as it (trust_levels.rs does the same).
+pub const LEVEL_ALIASES: &[(&str, &str)] = &[("Note Set", "Not Set")];
+
+tq_common::options! {
+    section "connector";
+    /// The options of the guide's "Connection" tab, names fixed by issue 5, in file order.
+    pub list OPTIONS;
+    /// The McAfee ePO host name or IP address used to provision the DXL client certificate.
+    /// Leave empty with cert_dir.
+    pub EPO_HOST: Maybe<StrOpt> = StrOpt::new("epo_host", "ePO Host-name or IP Address").optional();
+    /// The ePO port the OpenDXL provisioning command is called on. Do not change it unless the
+    /// ePO port was changed.
+    pub DXL_PORT: IntOpt =
+        IntOpt::new("dxl_port", "DXL Registration Port").range(1, 65535).default("8443");
+    /// The ePO user (an administrator) that provisions the certificate. Leave empty with
+    /// cert_dir.
+    pub EPO_USERNAME: Maybe<StrOpt> = StrOpt::new("epo_username", "ePO User-name").optional();
+    /// The password of that ePO user. Leave empty with cert_dir.
+    pub EPO_PASSWORD: Maybe<SecretOpt> = SecretOpt::new("epo_password", "ePO Password").optional();
+    /// A PEM file to verify ePO's TLS certificate with during provisioning. Empty = not
+    /// verified, as dxlclient provisionconfig does without --truststore (a warning is logged).
+    pub EPO_CA_FILE: Maybe<PathOpt> = PathOpt::file("epo_ca_file", "ePO CA file").optional();
+    /// Listen for these Enterprise (local TIE) reputations. By default only the malicious ones.
+    pub ENTERPRISE_REPUTATIONS: ListOpt = ListOpt::new("enterprise_reputations", "Enterprise Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Listen for these Global Threat Intelligence reputations. By default only the malicious
+    /// ones.
+    pub GTI_REPUTATIONS: ListOpt = ListOpt::new("gti_reputations", "GTI Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Listen for these Advanced Threat Defense reputations. By default only the malicious
+    /// ones.
+    pub ATD_REPUTATIONS: ListOpt = ListOpt::new("atd_reputations", "Advanced Threat Defense Reputations")
+        .of(LEVEL_CHOICES, LEVEL_ALIASES)
+        .default(MALICIOUS);
+    /// Read the ATD provider's trust level on the TIE scale (TIE 2.1.1 and later); false reads
+    /// it on the older ATD scale (-2..5).
+    pub USE_TIE_211_MAPPING: BoolOpt =
+        BoolOpt::new("use_tie_211_mapping", "Use TIE 2.1.1+ mapping").default("true");
+    /// An existing OpenDXL client directory (dxlclient.config, CA bundle, client certificate
+    /// and key). Empty = provision through ePO into the config directory.
+    pub CERT_DIR: Maybe<PathOpt> = PathOpt::dir("cert_dir", "Custom Certificate Directory").optional();
+}
 
 #[cfg(test)]
 mod tests {
@@ -127,5 +72,17 @@ mod tests {
     fn level_choices_are_the_trust_level_names() {
         let names: Vec<&str> = TrustLevel::ALL.iter().map(|l| l.name()).collect();
         assert_eq!(names, LEVEL_CHOICES);
+    }
+
+    #[test]
+    fn the_guides_misspelling_is_accepted_in_the_config_file() {
+        for (alias, level) in LEVEL_ALIASES {
+            assert_eq!(TrustLevel::from_name(alias).map(|l| l.name()), Some(*level));
+        }
+        let v = tq_common::config::parse_value(&GTI_REPUTATIONS.opt(), "Note Set, unknown");
+        assert!(
+            matches!(&v, Ok(tq_common::config::Value::List(l)) if l == &["Not Set", "Unknown"]),
+            "{v:?}"
+        );
     }
 }

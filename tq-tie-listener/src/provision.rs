@@ -222,16 +222,17 @@ pub fn key_and_csr(cn: &str) -> std::result::Result<(String, String), openssl::e
     b.set_version(0)?;
     b.set_subject_name(&name)?;
     b.set_pubkey(&key)?;
+    // Not a CA; signing and key encipherment (critical); client authentication.
+    let mut usage = KeyUsage::new();
+    usage.critical().digital_signature().key_encipherment();
     let mut ext = Stack::new()?;
-    ext.push(BasicConstraints::new().build()?)?;
-    ext.push(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_encipherment()
-            .build()?,
-    )?;
-    ext.push(ExtendedKeyUsage::new().client_auth().build()?)?;
+    for e in [
+        BasicConstraints::new().build()?,
+        usage.build()?,
+        ExtendedKeyUsage::new().client_auth().build()?,
+    ] {
+        ext.push(e)?;
+    }
     b.add_extensions(&ext)?;
     b.sign(&key, MessageDigest::sha256())?;
     let csr = b.build().to_pem()?;

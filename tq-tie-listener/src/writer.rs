@@ -4,7 +4,8 @@
 //! The five attributes are single-valued per indicator: a value that changed is updated in
 //! place, never added beside the old one, and a change written twice (after a crash) adds
 //! nothing. To keep that without reading every indicator back, [`WrittenIndex`] remembers,
-//! per file, a fingerprint of the values last written (in `<instance>.written`). Per batch:
+//! per file, a fingerprint of the values last written (in `<instance>.written`,
+//! [`crate::written`]). Per batch:
 //!
 //! - a file whose values equal the remembered ones is skipped;
 //! - a file never seen is consumed with its attributes (one request per 500 indicators);
@@ -12,117 +13,13 @@
 //!   back first (one query for all of them): stale rows of our attributes are updated to the
 //!   new value (or deleted when duplicated), and only missing attributes go into consume.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::hash::{Hash, Hasher};
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use tq_common::threatq::{AttributeWrite, IndicatorUpsert, NameRef, ObjRef, SourceWrite, ThreatQ};
 
 use crate::change::{Change, Names};
-
-fn fp<T: Hash + ?Sized>(v: &T) -> u64 {
-    let mut h = DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
-}
-
-/// Per file (key: its first hash), a fingerprint of the values last written to ThreatQ.
-///
-/// Kept in two generations of at most `cap / 2` files each, so memory stays bounded: a file
-/// not seen for a long time is forgotten and, if it changes again, read back from ThreatQ
-/// once. Persisted as 16-byte records appended to a file, compacted when it doubles.
-#[derive(Debug)]
-pub struct WrittenIndex {
-    path: PathBuf,
-    file: File,
-    current: HashMap<u64, u64>,
-    previous: HashMap<u64, u64>,
-    cap: usize,
-    records: usize,
-}
-
-impl WrittenIndex {
-    pub fn open(path: &Path, cap: usize) -> io::Result<WrittenIndex> {
-        let mut bytes = Vec::new();
-        if let Ok(mut f) = File::open(path) {
-            f.read_to_end(&mut bytes)?;
-        }
-        let mut idx = WrittenIndex {
-            path: path.to_path_buf(),
-            file: OpenOptions::new().create(true).append(true).open(path)?,
-            current: HashMap::new(),
-            previous: HashMap::new(),
-            cap: cap.max(2),
-            records: 0,
-        };
-        for rec in bytes.chunks_exact(16) {
-            let mut k = [0u8; 8];
-            let mut v = [0u8; 8];
-            k.copy_from_slice(&rec[..8]);
-            v.copy_from_slice(&rec[8..]);
-            idx.put(u64::from_le_bytes(k), u64::from_le_bytes(v));
-        }
-        idx.records = bytes.len() / 16;
-        idx.compact_if_needed()?;
-        Ok(idx)
-    }
-
-    fn put(&mut self, k: u64, v: u64) {
-        if self.current.len() >= self.cap / 2 && !self.current.contains_key(&k) {
-            self.previous = std::mem::take(&mut self.current);
-        }
-        self.current.insert(k, v);
-    }
-
-    pub fn get(&self, file_key: &str) -> Option<u64> {
-        let k = fp(file_key);
-        self.current
-            .get(&k)
-            .or_else(|| self.previous.get(&k))
-            .copied()
-    }
-
-    pub fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Records written values (appended to the file in one write).
-    pub fn record<'a>(&mut self, entries: impl Iterator<Item = (&'a str, u64)>) -> io::Result<()> {
-        let mut buf = Vec::new();
-        for (key, v) in entries {
-            let k = fp(key);
-            self.put(k, v);
-            buf.extend_from_slice(&k.to_le_bytes());
-            buf.extend_from_slice(&v.to_le_bytes());
-            self.records += 1;
-        }
-        self.file.write_all(&buf)?;
-        self.compact_if_needed()
-    }
-
-    fn compact_if_needed(&mut self) -> io::Result<()> {
-        if self.records <= 2 * self.len().max(1024) {
-            return Ok(());
-        }
-        let mut buf = Vec::with_capacity(self.len() * 16);
-        for (k, v) in self.previous.iter().chain(self.current.iter()) {
-            buf.extend_from_slice(&k.to_le_bytes());
-            buf.extend_from_slice(&v.to_le_bytes());
-        }
-        tq_common::files::write_atomic(&self.path, &buf, 0o600)?;
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
-        self.records = self.len();
-        Ok(())
-    }
-}
+use crate::written::{self, Known, WrittenIndex};
 
 /// What one batch did in ThreatQ.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,16 +43,6 @@ pub struct Writer {
 }
 
 impl Writer {
-    fn values_fp(&self, c: &Change) -> u64 {
-        let attrs: Vec<(&str, &str)> = c.attributes(&self.names).collect();
-        fp(&(
-            &self.names.source,
-            &self.status,
-            attrs,
-            c.indicators().collect::<Vec<_>>(),
-        ))
-    }
-
     /// Writes one batch. `verify` reads every file back first (a batch recovered after a
     /// crash). On error nothing is recorded: the caller keeps the batch and retries.
     pub fn write(
@@ -181,14 +68,14 @@ impl Writer {
         let mut check: Vec<&Change> = Vec::new();
         for k in &order {
             let c = latest[k];
-            let v = self.values_fp(c);
-            match self.index.get(k) {
-                Some(old) if old == v => out.unchanged += 1,
-                Some(_) => {
+            let v = written::values(&self.names, &self.status, c);
+            match self.index.lookup(&self.names, &self.status, c, v) {
+                Known::Same => out.unchanged += 1,
+                Known::Changed => {
                     check.push(c);
                     to_write.push((c, v));
                 }
-                None => {
+                Known::Unknown => {
                     if verify {
                         check.push(c);
                     }
@@ -231,7 +118,7 @@ impl Writer {
             .map_err(|e| {
                 tq_common::Error::runtime(format!(
                     "recording written changes in {}: {e}",
-                    self.index.path.display()
+                    self.index.path().display()
                 ))
             })?;
         Ok(out)
@@ -288,36 +175,5 @@ impl Writer {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_persists_and_stays_bounded() {
-        let d = tempfile::tempdir().expect("tmp");
-        let p = d.path().join("x.written");
-        {
-            let mut i = WrittenIndex::open(&p, 1000).expect("open");
-            let keys: Vec<String> = (0..10).map(|n| format!("k{n}")).collect();
-            i.record(keys.iter().map(|k| (k.as_str(), 7)))
-                .expect("record");
-            i.record(std::iter::once(("k3", 9))).expect("record");
-            assert_eq!(i.get("k3"), Some(9));
-        }
-        let i = WrittenIndex::open(&p, 1000).expect("reopen");
-        assert_eq!(i.get("k0"), Some(7));
-        assert_eq!(i.get("k3"), Some(9), "last record wins");
-        assert_eq!(i.get("nope"), None);
-        let mut i = WrittenIndex::open(&d.path().join("y"), 100).expect("open");
-        let keys: Vec<String> = (0..1000).map(|n| format!("f{n}")).collect();
-        for k in &keys {
-            i.record(std::iter::once((k.as_str(), 1))).expect("record");
-        }
-        assert!(i.len() <= 100, "{}", i.len());
-        assert_eq!(i.get("f999"), Some(1), "recent files are kept");
-        assert_eq!(i.get("f0"), None, "old files are forgotten");
     }
 }

@@ -766,3 +766,54 @@ fn check_reaches_threatq_and_the_broker() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// An upgrade in place: the queue and written index left by release d0a9227
+/// (tests/fixtures/d0a9227) are taken over by this release's binary: the 10 changes still
+/// queued reach ThreatQ, and both files are migrated to the current formats.
+#[test]
+fn an_upgrade_from_release_d0a9227_writes_its_queued_changes_and_migrates_its_files() {
+    let rig = Rig::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/d0a9227");
+    let queue = rig.dir.path().join("tq-tie-listener.queue");
+    std::fs::create_dir_all(&queue).expect("mkdir");
+    for e in std::fs::read_dir(fixtures.join("tq-tie-listener.queue")).expect("ls") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), queue.join(e.file_name())).expect("copy");
+    }
+    let index = rig.dir.path().join("tq-tie-listener.written");
+    std::fs::copy(fixtures.join("tq-tie-listener.written"), &index).expect("copy");
+
+    let mut l = rig.listener(None, &[]);
+    l.start();
+    l.wait_listening(1);
+    for n in 21..=30u64 {
+        wait_indicator(&rig.tq, &format!("{n:032x}"));
+    }
+    // File 24 of the generator: GTI Known Trusted, Enterprise Known Malicious, SHA-1 too.
+    let ind = wait_indicator(&rig.tq, &format!("{:032x}", 24));
+    assert_eq!(
+        attrs(&ind),
+        vec![
+            pair("ENTERPRISE Trust Level", "Known Malicious"),
+            pair("Enterprise Executions (PREVALENCE)", "3"),
+            pair("Enterprise First Execution (FIRST_CONTACT)", "1451504331"),
+            pair("GTI Trust Level", "Known Trusted"),
+        ]
+    );
+    assert!(rig.tq.indicator_by_value(&format!("{:040x}", 24)).is_some());
+    assert!(l.terminate().0.success());
+    let console = l.console();
+    assert!(
+        console.contains("10 change(s) from an earlier run wait"),
+        "{console}"
+    );
+    assert_eq!(
+        rig.tq.object_count("indicators"),
+        10 + 5 + 4,
+        "files 21..=30: 10 MD5, 5 SHA-1, 4 SHA-256, nothing from the acknowledged part"
+    );
+    let cursor = std::fs::read_to_string(queue.join("cursor")).expect("cursor");
+    assert!(cursor.contains("\"version\":1"), "{cursor}");
+    let written = std::fs::read(&index).expect("index");
+    assert_eq!(&written[..8], b"TQDEDUP\0");
+}

@@ -1,29 +1,39 @@
 //! Our MQTT client and DXL decoder against a real mosquitto (TLS, client certificates
-//! required) with events published by the real Python OpenDXL client.
+//! required) with events published by the real Python OpenDXL client; the session driven by
+//! tq_common::service across broker restarts.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tq_common::service::{self, BrokerSession, ConnectionEvent, Service, Stop};
+use tq_common::tls::StreamConnector;
 use tq_testkit::certs::TestCa;
 use tq_testkit::rigs::dxl::{self as rig, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
 use tq_testkit::rigs::mosquitto::Mosquitto;
 use tq_tie_listener::dxl;
-use tq_tie_listener::mqtt::{self, Broker, ClientTls, Connection, Event, Options, QoS, Session};
+use tq_tie_listener::mqtt::{self, Broker, Connection, Message, Options, QoS, Session};
 use tq_tie_listener::repchange::{Filter, RepChange, TOPIC_FILE_REPCHANGE};
 
-fn tls_for(c: &ClientDir) -> ClientTls {
-    ClientTls::from_files(&c.ca_bundle, &c.cert, &c.key).expect("client TLS")
+fn tls_for(c: &ClientDir) -> StreamConnector {
+    mqtt::client_tls(&c.ca_bundle, &c.cert, &c.key).expect("client TLS")
 }
 
 fn fast_options() -> Options {
     let mut o = Options::new(mqtt::random_client_id());
     o.connect_timeout = Duration::from_secs(5);
     o.poll_interval = Duration::from_millis(100);
-    o.backoff_initial = Duration::from_millis(100);
-    o.backoff_max = Duration::from_millis(800);
     o
+}
+
+fn fast_service() -> Service {
+    Service {
+        backoff_initial: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(800),
+        ..Service::new("DXL")
+    }
 }
 
 fn local(port: u16) -> Broker {
@@ -35,32 +45,30 @@ fn local(port: u16) -> Broker {
     }
 }
 
-/// Polls until `n` messages arrived or the deadline passed; returns their payloads.
+/// Receives until `n` messages arrived or the deadline passed; returns their payloads.
 fn collect(session: &mut Session, n: usize, within: Duration) -> Vec<Vec<u8>> {
     let deadline = Instant::now() + within;
     let mut got = Vec::new();
     while got.len() < n && Instant::now() < deadline {
-        match session.poll() {
-            Event::Message(m) => {
-                assert_eq!(m.topic, TOPIC_FILE_REPCHANGE);
-                got.push(m.payload.to_vec());
-            }
-            Event::Stopped => break,
-            _ => {}
+        if let Some(m) = session.receive().expect("receive") {
+            assert_eq!(m.topic, TOPIC_FILE_REPCHANGE);
+            got.push(m.payload.to_vec());
         }
     }
     got
 }
 
+/// Connects and subscribes (retrying for up to 10 s).
 fn connect(session: &mut Session) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match session.poll() {
-            Event::Connected { .. } => return,
-            Event::ConnectFailed { error, .. } if Instant::now() > deadline => {
-                panic!("could not connect: {error}")
-            }
-            _ => {}
+        match session
+            .connect(&Stop::new())
+            .and_then(|_| session.subscribe())
+        {
+            Ok(_) => return,
+            Err(e) if Instant::now() > deadline => panic!("could not connect: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
 }
@@ -82,13 +90,11 @@ fn python_dxlclient_events_arrive_decoded() {
         .expect("key")
         .contains("BEGIN RSA PRIVATE KEY"));
 
-    let stop = Arc::new(AtomicBool::new(false));
     let mut session = Session::new(
         vec![local(broker.port())],
         &[(TOPIC_FILE_REPCHANGE, QoS::AtMostOnce)],
         tls_for(&ours),
         fast_options(),
-        stop.clone(),
     )
     .expect("session");
     connect(&mut session);
@@ -139,8 +145,8 @@ fn python_dxlclient_events_arrive_decoded() {
         accepted[0].sha256.as_deref(),
         Some("275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f")
     );
-    stop.store(true, Ordering::Relaxed);
-    assert!(matches!(session.poll(), Event::Stopped));
+    session.disconnect();
+    assert!(session.connected_broker().is_none());
 }
 
 #[test]
@@ -152,7 +158,7 @@ fn wrong_ca_and_unreachable_brokers_fail_over() {
     // A CA bundle that did not sign the broker: the handshake fails.
     let other = TestCa::new("some other CA");
     let other_dir = ClientDir::create(&other, "stranger", &[], KeyForm::Pkcs8);
-    let wrong = ClientTls::from_files(&other_dir.ca_bundle, &ours.cert, &ours.key).expect("tls");
+    let wrong = mqtt::client_tls(&other_dir.ca_bundle, &ours.cert, &ours.key).expect("tls");
     match Connection::open("127.0.0.1", broker.port(), &wrong, &fast_options()) {
         Err(mqtt::Error::Tls { .. }) => {}
         Err(e) => panic!("expected a TLS error, got {e}"),
@@ -160,8 +166,7 @@ fn wrong_ca_and_unreachable_brokers_fail_over() {
     }
 
     // A client certificate from another CA: the broker refuses us.
-    let stranger =
-        ClientTls::from_files(&ours.ca_bundle, &other_dir.cert, &other_dir.key).expect("tls");
+    let stranger = mqtt::client_tls(&ours.ca_bundle, &other_dir.cert, &other_dir.key).expect("tls");
     let refused = Connection::open("127.0.0.1", broker.port(), &stranger, &fast_options())
         .and_then(|mut c| c.subscribe(&[("/x", QoS::AtMostOnce)], Duration::from_secs(2)));
     assert!(
@@ -171,19 +176,26 @@ fn wrong_ca_and_unreachable_brokers_fail_over() {
 
     // Broker list: a dead port first, then the real broker: the session fails over.
     let dead = tq_testkit::rigs::free_port();
-    let stop = Arc::new(AtomicBool::new(false));
     let mut session = Session::new(
         vec![local(dead), local(broker.port())],
         &[(TOPIC_FILE_REPCHANGE, QoS::AtMostOnce)],
         tls_for(&ours),
         fast_options(),
-        stop,
     )
     .expect("session");
-    match session.poll() {
-        Event::Connected { broker: b, .. } => assert_eq!(b.port, broker.port()),
-        other => panic!("expected failover to the second broker, got {other:?}"),
+    match session.connect(&Stop::new()) {
+        Ok(at) => {
+            assert_eq!(at, format!("localhost:{} (-)", broker.port()));
+            assert_eq!(
+                session.connected_broker().map(|b| b.port),
+                Some(broker.port())
+            );
+        }
+        Err(e) => panic!("expected failover to the second broker, got {e}"),
     }
+    session
+        .subscribe()
+        .expect("subscribed on the second broker");
 }
 
 #[test]
@@ -251,9 +263,30 @@ fn qos1_messages_are_acknowledged_and_keep_alive_holds() {
     sub.disconnect();
 }
 
+/// The subscriber of the restart test: records message ids and (re)connects.
+struct Recorder {
+    received: Arc<Mutex<Vec<String>>>,
+    connects: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl service::Handler<Session> for Recorder {
+    fn message(&mut self, m: Message<'_>, _cx: &mut service::Context<'_, Infallible>) {
+        let id = dxl::decode(m.payload)
+            .map(|d| d.message_id.to_string())
+            .unwrap_or_else(|e| format!("undecodable: {e}"));
+        self.received.lock().expect("lock").push(id);
+    }
+
+    fn connection(&mut self, e: &ConnectionEvent<'_>) {
+        if let ConnectionEvent::Connected { .. } = e {
+            self.connects.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
 /// The broker is killed and restarted three times while a publisher keeps sending: each
-/// time the session reconnects and resubscribes, and every event published after it is back
-/// (subscribed again) arrives.
+/// time the service loop reconnects the session and resubscribes, and every event published
+/// after it is back (subscribed again) arrives.
 #[test]
 fn broker_restarts_three_times_session_resubscribes() {
     let ca = TestCa::new("tie rig CA");
@@ -262,52 +295,46 @@ fn broker_restarts_three_times_session_resubscribes() {
     let ours = ClientDir::create(&ca, "sub", &[], KeyForm::Pkcs8);
     let tls = tls_for(&ours);
 
-    // Subscriber thread: records message ids and the number of (re)connects.
-    let stop = Arc::new(AtomicBool::new(false));
+    // Subscriber thread: the service loop with a handler that records message ids and the
+    // number of (re)connects.
+    let stop = Stop::new();
     let received: Arc<Mutex<Vec<String>>> = Arc::default();
     let connects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sub = {
-        let (stop, received, connects) = (stop.clone(), received.clone(), connects.clone());
+        let stop = stop.clone();
+        let mut recorder = Recorder {
+            received: received.clone(),
+            connects: connects.clone(),
+        };
         let mut session = Session::new(
             vec![local(port)],
             &[(TOPIC_FILE_REPCHANGE, QoS::AtMostOnce)],
             tls.clone(),
             fast_options(),
-            stop,
         )
         .expect("session");
-        std::thread::spawn(move || loop {
-            match session.poll() {
-                Event::Connected { .. } => {
-                    connects.fetch_add(1, Ordering::SeqCst);
-                }
-                Event::Message(m) => {
-                    let id = dxl::decode(m.payload)
-                        .map(|d| d.message_id.to_string())
-                        .unwrap_or_else(|e| format!("undecodable: {e}"));
-                    received.lock().expect("lock").push(id);
-                }
-                Event::Stopped => return,
-                _ => {}
-            }
+        std::thread::spawn(move || {
+            fast_service()
+                .run(&mut session, &mut recorder, &stop)
+                .expect("the loop ends on stop");
         })
     };
 
     // Background flow: keeps publishing across the restarts (reconnecting as needed).
-    let flow_stop = Arc::new(AtomicBool::new(false));
+    let flow_stop = Stop::new();
     let flow = {
         let (flow_stop, tls) = (flow_stop.clone(), tls.clone());
         std::thread::spawn(move || {
             let mut sent = 0u64;
             let payload = rig::sample_a_payload().to_string();
-            while !flow_stop.load(Ordering::Relaxed) {
+            while !flow_stop.requested() {
                 let mut o = fast_options();
                 o.client_id = mqtt::random_client_id();
                 let Ok(mut c) = Connection::open("127.0.0.1", port, &tls, &o) else {
                     std::thread::sleep(Duration::from_millis(50));
                     continue;
                 };
-                while !flow_stop.load(Ordering::Relaxed) {
+                while !flow_stop.requested() {
                     let id = format!("flow-{sent}");
                     let msg = dxl::Outgoing::event(&id, payload.as_bytes()).encode();
                     if c.publish(TOPIC_FILE_REPCHANGE, &msg).is_err() {
@@ -376,9 +403,9 @@ fn broker_restarts_three_times_session_resubscribes() {
     }
     assert_eq!(connects.load(Ordering::SeqCst), 4);
     assert_eq!(broker.starts(), 4);
-    flow_stop.store(true, Ordering::Relaxed);
+    flow_stop.request();
     let flow_sent = flow.join().expect("flow thread");
-    stop.store(true, Ordering::Relaxed);
+    stop.request();
     sub.join().expect("subscriber thread");
     let got = received.lock().expect("lock");
     assert!(

@@ -1,30 +1,12 @@
 //! The ThreatQ writer against FakeThreatQ: a batch written again after a crash (index lost,
 //! batch recovered from the queue) adds nothing; a value change updates the row in place.
 
-use tq_common::http::{Http, HttpSettings};
-use tq_common::threatq::{ThreatQ, ThreatQSettings};
-use tq_common::Secret;
+mod common;
+
 use tq_testkit::threatq::FakeThreatQ;
 use tq_tie_listener::change::{Change, Names};
-use tq_tie_listener::writer::{Writer, WrittenIndex};
-
-fn client(tq: &FakeThreatQ) -> ThreatQ {
-    let http = Http::new(HttpSettings {
-        ca_file: Some(tq.ca_file().to_path_buf()),
-        ..HttpSettings::default()
-    })
-    .expect("http");
-    ThreatQ::new(
-        ThreatQSettings {
-            base_url: tq.url(),
-            client_id: Secret::new(tq.client_id()),
-            username: tq.username().to_string(),
-            password: Secret::new(tq.password()),
-            status: "Review".into(),
-        },
-        http,
-    )
-}
+use tq_tie_listener::writer::Writer;
+use tq_tie_listener::written::WrittenIndex;
 
 fn change(n: u64, level: &str, prevalence: &str) -> Change {
     Change {
@@ -35,23 +17,6 @@ fn change(n: u64, level: &str, prevalence: &str) -> Change {
         first_contact: Some("1451504331".into()),
         prevalence: Some(prevalence.into()),
     }
-}
-
-fn rows(tq: &FakeThreatQ, value: &str) -> Vec<(String, String)> {
-    let ind = tq.indicator_by_value(value).expect("indicator");
-    let mut v: Vec<(String, String)> = ind["attributes"]
-        .as_array()
-        .expect("attributes")
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap_or_default().to_string(),
-                a["value"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 fn writer(dir: &std::path::Path, name: &str) -> Writer {
@@ -65,7 +30,7 @@ fn writer(dir: &std::path::Path, name: &str) -> Writer {
 #[test]
 fn recovered_batch_after_a_crash_adds_nothing_and_changes_update_in_place() {
     let tq = FakeThreatQ::start();
-    let api = client(&tq);
+    let api = common::threatq_client(&tq);
     let dir = tempfile::tempdir().expect("tmp");
     let batch: Vec<Change> = (1..=20)
         .map(|n| change(n, "Known Malicious", "3"))
@@ -87,7 +52,7 @@ fn recovered_batch_after_a_crash_adds_nothing_and_changes_update_in_place() {
             "1451504331".to_string(),
         ),
     ];
-    assert_eq!(rows(&tq, &format!("{:032x}", 7)), want);
+    assert_eq!(common::rows(&tq, &format!("{:032x}", 7)), want);
 
     // The same batch again with the index: nothing to do, no request.
     let before = tq.request_count();
@@ -101,8 +66,12 @@ fn recovered_batch_after_a_crash_adds_nothing_and_changes_update_in_place() {
     let o = fresh.write(&api, &batch, true).expect("recovered");
     assert_eq!(o.written, 20);
     for n in 1..=20u64 {
-        assert_eq!(rows(&tq, &format!("{n:032x}")), want, "file {n}");
-        assert_eq!(rows(&tq, &format!("{n:040x}")), want, "file {n} sha1");
+        assert_eq!(common::rows(&tq, &format!("{n:032x}")), want, "file {n}");
+        assert_eq!(
+            common::rows(&tq, &format!("{n:040x}")),
+            want,
+            "file {n} sha1"
+        );
     }
 
     // A value change: the rows are updated in place.
@@ -124,7 +93,7 @@ fn recovered_batch_after_a_crash_adds_nothing_and_changes_update_in_place() {
             "1451504331".to_string(),
         ),
     ];
-    assert_eq!(rows(&tq, &format!("{:032x}", 7)), changed);
-    assert_eq!(rows(&tq, &format!("{:040x}", 7)), changed);
+    assert_eq!(common::rows(&tq, &format!("{:032x}", 7)), changed);
+    assert_eq!(common::rows(&tq, &format!("{:040x}", 7)), changed);
     assert_eq!(tq.object_count("indicators"), 40);
 }

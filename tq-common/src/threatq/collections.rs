@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{into_rows, total, typed_rows, Collection, ThreatQ, SYSTEM};
-use crate::http::{encode_path_segment, Method};
+use crate::http::{encode_path_segment, Method, Request};
+use crate::rest::{CursorPage, CursorPager};
 use crate::{Error, Result};
 
 impl ThreatQ {
@@ -90,18 +91,39 @@ impl ThreatQ {
         hash: &str,
         limit: usize,
     ) -> CollectionPager<'a> {
+        let path = format!(
+            "{}/query/hash/{}",
+            objects.path(),
+            encode_path_segment(hash)
+        );
+        let url = self.url(&path);
+        let limit = limit.to_string();
         CollectionPager {
-            tq: self,
-            path: format!(
-                "{}/query/hash/{}",
-                objects.path(),
-                encode_path_segment(hash)
+            pager: CursorPager::new(
+                self.rest(),
+                "*",
+                move |cursor| {
+                    Request::new(Method::Get, url.clone())
+                        .query("sort", "updated_at")
+                        .query("limit", limit.clone())
+                        .query("cursorMark", cursor)
+                },
+                collection_page,
             ),
-            limit,
-            cursor: "*".to_string(),
-            done: false,
-            total: None,
+            path,
         }
+    }
+}
+
+/// A data collection page: `data` rows (`[]` or `{}` when empty), `nextCursorMark`, `total`.
+fn collection_page(v: Value) -> CursorPage {
+    CursorPage {
+        total: total(&v),
+        next: v
+            .get("nextCursorMark")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        rows: into_rows(v),
     }
 }
 
@@ -109,47 +131,14 @@ impl ThreatQ {
 /// `nextCursorMark` is missing or unchanged.
 #[derive(Debug)]
 pub struct CollectionPager<'a> {
-    tq: &'a ThreatQ,
+    pager: CursorPager<'a>,
     path: String,
-    limit: usize,
-    cursor: String,
-    done: bool,
-    total: Option<usize>,
 }
 
 impl CollectionPager<'_> {
     /// The next page of raw rows, `None` when the collection is exhausted.
     pub fn next_page(&mut self) -> Result<Option<Vec<Value>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let v = self.tq.call(
-            Method::Get,
-            &self.path,
-            &[
-                ("sort", "updated_at".into()),
-                ("limit", self.limit.to_string()),
-                ("cursorMark", self.cursor.clone()),
-            ],
-            None,
-        )?;
-        if let Some(t) = total(&v) {
-            self.total = Some(t);
-        }
-        let next = v
-            .get("nextCursorMark")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let page = into_rows(v);
-        match next {
-            Some(next) if next != self.cursor && !page.is_empty() => self.cursor = next,
-            _ => self.done = true,
-        }
-        if page.is_empty() {
-            self.done = true;
-            return Ok(None);
-        }
-        Ok(Some(page))
+        self.pager.next_page()
     }
 
     /// The next page, typed (e.g. `Indicator`).
@@ -162,6 +151,6 @@ impl CollectionPager<'_> {
 
     /// The `total` the server last reported.
     pub fn total(&self) -> Option<usize> {
-        self.total
+        self.pager.total()
     }
 }

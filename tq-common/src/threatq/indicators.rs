@@ -40,27 +40,6 @@ impl ThreatQ {
         from_data(v, "indicators/{id}")
     }
 
-    /// Creates one indicator (`POST /api/indicators`, list form with type and status ids);
-    /// ThreatQ answers with the existing one when the value is already known.
-    pub fn create_indicator(
-        &self,
-        value: &str,
-        type_name: &str,
-        status_name: &str,
-        source: &str,
-    ) -> Result<Consumed> {
-        let type_id = self.indicator_type_id(type_name)?;
-        let status_id = self.status_id(status_name)?;
-        let body = json!([{
-            "value": value,
-            "type_id": type_id,
-            "status_id": status_id,
-            "sources": [{"name": source}],
-        }]);
-        let v = self.call(Method::Post, "indicators", &[], Some(body))?;
-        from_data(v, "indicators")
-    }
-
     /// Bulk upsert (`POST /api/indicators/consume`), in batches of 500 (threatqsdk's
     /// `bulk_upload`). Returns the indicators ThreatQ reports, matched back by value by the
     /// caller.

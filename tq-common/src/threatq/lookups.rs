@@ -112,6 +112,14 @@ impl ThreatQ {
         Ok(found.map(|n| n.id))
     }
 
+    /// Drops a cached lookup table, so the next lookup reads it again (after creating a row).
+    pub(crate) fn forget_lookup(&self, table: Lookup) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(table.path());
+    }
+
     fn cache_get(&self, key: &str) -> Option<HashMap<String, i64>> {
         self.cache
             .lock()

@@ -1,13 +1,20 @@
 //! The typed ThreatQ API client (design.md §3, research/threatq-api.md).
 //!
 //! No connector builds a ThreatQ URL: every call lives here, in modules by object
-//! ([`indicators`], [`objects`], [`lookups`], [`collections`]). Calls the research marks
-//! as inferred ([I]) are each isolated behind one function and say so.
+//! ([`indicators`], [`events`] (and adversaries), [`tasks`], [`attachments`], [`objects`]
+//! (attributes, sources, comments, tags, links, watch), [`users`], [`watchlist`],
+//! [`lookups`], [`collections`]), with typed requests and answers ([`model`]). Calls the
+//! research marks as inferred ([I]) are each isolated behind one function and say so:
+//! [`ThreatQ::saved_search_hash`], [`ThreatQ::indicators_changed_since`],
+//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_by_attribute`],
+//! [`ThreatQ::update_task`], [`ThreatQ::parse_attachment`], [`ThreatQ::watched_by`].
 //!
-//! Authentication is the password grant (`POST /api/token`, JSON body); the token is
-//! renewed before `expires_in` runs out, and a 401 on any call drops it, renews it once
-//! (refresh token, else a new login) and retries the call once.
+//! The client runs on [`crate::rest::RestClient`]. Authentication is the password grant
+//! (`POST /api/token`, JSON body); the token is renewed before `expires_in` runs out, and a
+//! 401 on any call renews it once (refresh token, else a new login) and retries the call
+//! once.
 
+pub mod attachments;
 pub mod collections;
 pub mod events;
 pub mod indicators;
@@ -15,15 +22,18 @@ pub mod lookups;
 pub mod model;
 pub mod objects;
 pub mod tasks;
+mod token;
+pub mod users;
+pub mod watchlist;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::config::Config;
-use crate::http::{Http, HttpSettings, Method, Request, Response};
+use crate::http::{Http, Method, Request};
+use crate::rest::{Auth, ErrorMapper, Page, RestClient, RestConfig, TokenCache};
 use crate::secret::Secret;
 use crate::{Error, Result};
 
@@ -38,13 +48,10 @@ pub const BULK_BATCH: usize = 500;
 /// Page size asked for list reads; the server may cap it lower, paging copes.
 pub const PAGE_SIZE: usize = 500;
 
-/// Token lifetime assumed when the server sends no `expires_in` (threatqsdk: 30 min).
-const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
-
-/// Renew this long before the announced expiry.
+/// Renew the token this long before the announced expiry.
 const TOKEN_MARGIN: Duration = Duration::from_secs(30);
 
-/// Connection settings, from the `[threatq]` section.
+/// Connection settings (from a config: [`crate::config::ThreatQKeys::settings`]).
 #[derive(Debug, Clone)]
 pub struct ThreatQSettings {
     /// Base URL `https://host[:port]` (no `/api`).
@@ -59,43 +66,12 @@ pub struct ThreatQSettings {
     pub status: String,
 }
 
-impl ThreatQSettings {
-    /// Reads the `[threatq]` section of a loaded config.
-    pub fn from_config(c: &Config) -> ThreatQSettings {
-        ThreatQSettings {
-            base_url: c.str("threatq", "host").to_string(),
-            client_id: c.secret("threatq", "client_id"),
-            username: c.str("threatq", "username").to_string(),
-            password: c.secret("threatq", "password"),
-            status: c.str("threatq", "status").to_string(),
-        }
-    }
-}
-
-/// HTTP settings from the `[threatq]` section (CA file, verification, proxy, timeout).
-pub fn http_settings(c: &Config) -> HttpSettings {
-    HttpSettings {
-        ca_file: c.path("threatq", "ca_file").map(|p| p.to_path_buf()),
-        verify_tls: c.bool("threatq", "verify_tls"),
-        proxy: c.opt_str("threatq", "proxy").map(str::to_string),
-        timeout: Duration::from_secs(c.int("threatq", "timeout").max(1) as u64),
-        ..HttpSettings::default()
-    }
-}
-
-struct Token {
-    access: Secret,
-    refresh: Option<Secret>,
-    expires_at: Instant,
-}
-
 /// A logged-in ThreatQ client. Cheap lookups (statuses, types, sources) are cached by name.
 /// Clones share the token and the caches (one login per process, whichever thread calls).
 #[derive(Clone)]
 pub struct ThreatQ {
-    http: Http,
+    rest: RestClient,
     settings: ThreatQSettings,
-    token: Arc<Mutex<Option<Token>>>,
     pub(crate) cache: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
 }
 
@@ -111,10 +87,20 @@ impl std::fmt::Debug for ThreatQ {
 impl ThreatQ {
     /// A client; nothing is sent until the first call (or [`ThreatQ::login`]).
     pub fn new(settings: ThreatQSettings, http: Http) -> ThreatQ {
+        let tokens = TokenCache::new(SYSTEM, token::PasswordGrant::new(&settings), TOKEN_MARGIN);
+        let config = RestConfig {
+            auth: Auth::Token(tokens),
+            errors: ErrorMapper {
+                detail: error_detail,
+                hint: status_hint,
+                reported: reported_errors,
+            },
+            ..RestConfig::default()
+        };
+        let rest = RestClient::new(SYSTEM, settings.base_url.clone(), http, config);
         ThreatQ {
-            http,
+            rest,
             settings,
-            token: Arc::new(Mutex::new(None)),
             cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -124,123 +110,19 @@ impl ThreatQ {
         &self.settings
     }
 
+    /// The REST client underneath (base URL, token, error mapper).
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
+    }
+
     /// Logs in now (a bad password or client id fails here, with a clear message).
     pub fn login(&self) -> Result<()> {
-        let t = self.password_grant()?;
-        *self.lock_token() = Some(t);
-        Ok(())
+        self.rest.login()
     }
 
-    fn lock_token(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
-        self.token.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}/api/{}",
-            self.settings.base_url,
-            path.trim_start_matches('/')
-        )
-    }
-
-    fn token_request(&self) -> Request {
-        Request::new(Method::Post, self.url("token"))
-    }
-
-    fn password_grant(&self) -> Result<Token> {
-        // JSON body only (threatq-api.md §2.1 form 2): nothing secret in the URL.
-        let req = self.token_request().json(json!({
-            "email": self.settings.username,
-            "password": self.settings.password.expose(),
-            "grant_type": "password",
-            "client_id": self.settings.client_id.expose(),
-        }));
-        let resp = self.http.send(SYSTEM, &req)?;
-        if !resp.ok() {
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!(
-                    "login refused for {} at {} (HTTP {}): check username, password and client_id in [threatq]",
-                    self.settings.username, self.settings.base_url, resp.status
-                ),
-                retry_after: None,
-                status: Some(resp.status),
-            });
-        }
-        parse_token(&resp)
-    }
-
-    fn refresh_grant(&self, old: &Token) -> Option<Token> {
-        let refresh = old.refresh.as_ref()?;
-        let req = self
-            .token_request()
-            .query("grant_type", "refresh_token")
-            .query("refresh_token", refresh.expose())
-            .header("Authorization", format!("Bearer {}", old.access.expose()))
-            .json(json!({}));
-        match self.http.send(SYSTEM, &req) {
-            Ok(resp) if resp.ok() => parse_token(&resp).ok(),
-            Ok(resp) => {
-                log::debug!("token refresh answered {}; logging in again", resp.status);
-                None
-            }
-            Err(e) => {
-                log::debug!(
-                    "token refresh failed ({}); logging in again",
-                    e.safe_message()
-                );
-                None
-            }
-        }
-    }
-
-    /// The current access token, renewed when it is about to expire.
-    fn access_token(&self, force_renew: bool) -> Result<Secret> {
-        let mut guard = self.lock_token();
-        let fresh = guard
-            .as_ref()
-            .is_some_and(|t| !force_renew && Instant::now() + TOKEN_MARGIN < t.expires_at);
-        if !fresh {
-            log::debug!(
-                "renewing the ThreatQ token ({})",
-                match guard.as_ref() {
-                    None => "none yet",
-                    Some(_) if force_renew => "refused by the server",
-                    Some(_) => "about to expire",
-                }
-            );
-            let renewed = match guard.as_ref() {
-                Some(old) => self.refresh_grant(old),
-                None => None,
-            };
-            let t = match renewed {
-                Some(t) => t,
-                None => self.password_grant()?,
-            };
-            *guard = Some(t);
-        }
-        guard
-            .as_ref()
-            .map(|t| t.access.clone())
-            .ok_or_else(|| Error::runtime("no ThreatQ token"))
-    }
-
-    /// Sends an authenticated request; a 401 renews the token once and retries.
-    pub(crate) fn send(&self, req: Request) -> Result<Response> {
-        let mut renewed = false;
-        loop {
-            let token = self.access_token(renewed)?;
-            let bearer = format!("Bearer {}", token.expose());
-            let resp = self
-                .http
-                .send_with(SYSTEM, &req, &[("Authorization", bearer.as_str())])?;
-            if resp.status == 401 && !renewed {
-                log::info!("ThreatQ answered 401 (token expired or revoked); renewing the token");
-                renewed = true;
-                continue;
-            }
-            return Ok(resp);
-        }
+    pub(crate) fn url(&self, path: &str) -> String {
+        self.rest
+            .url(&format!("api/{}", path.trim_start_matches('/')))
     }
 
     /// A JSON call: non-2xx answers and 2xx answers carrying `errors` become errors
@@ -264,51 +146,7 @@ impl ThreatQ {
 
     /// Like [`ThreatQ::call`] for a prepared request (multipart uploads, idempotent POSTs).
     pub(crate) fn call_req(&self, req: Request) -> Result<Value> {
-        let what = format!("{} /api/{}", method_name(&req), path_of(&req.url));
-        let resp = self.send(req)?;
-        let parsed: Value = if resp.body.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            match serde_json::from_slice(&resp.body) {
-                Ok(v) => v,
-                Err(e) if resp.ok() => {
-                    return Err(Error::Remote {
-                        system: SYSTEM.into(),
-                        message: format!(
-                            "{what}: the answer is not JSON ({e}): {}",
-                            resp.excerpt()
-                        ),
-                        retry_after: None,
-                        status: Some(resp.status),
-                    })
-                }
-                Err(_) => Value::Null,
-            }
-        };
-        if !resp.ok() {
-            let detail = error_detail(&parsed).unwrap_or_else(|| resp.excerpt());
-            let hint = match resp.status {
-                401 => " (the token was refused again after renewal)",
-                403 => " (the ThreatQ user lacks the permission)",
-                404 => " (no such object or route)",
-                _ => "",
-            };
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!("{what} answered {}{hint}: {detail}", resp.status),
-                retry_after: None,
-                status: Some(resp.status),
-            });
-        }
-        if let Some(detail) = parsed.get("errors").filter(|e| !is_empty_json(e)) {
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!("{what} reported errors: {detail}"),
-                retry_after: None,
-                status: Some(resp.status),
-            });
-        }
-        Ok(parsed)
+        self.rest.call(&req)
     }
 
     /// Checks the login and the configured status: returns (user, status id).
@@ -326,18 +164,11 @@ impl ThreatQ {
     }
 }
 
-fn method_name(req: &Request) -> &'static str {
-    match req.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-    }
-}
-
-fn path_of(url: &str) -> &str {
-    url.split("/api/").nth(1).unwrap_or(url)
+/// A 2xx answer carrying a non-empty `errors` is a failure too (threatq-api.md §19).
+fn reported_errors(v: &Value) -> Option<String> {
+    v.get("errors")
+        .filter(|e| !is_empty_json(e))
+        .map(Value::to_string)
 }
 
 fn is_empty_json(v: &Value) -> bool {
@@ -350,68 +181,34 @@ fn is_empty_json(v: &Value) -> bool {
     }
 }
 
+/// The hints ThreatQ's statuses get in errors.
+fn status_hint(status: u16) -> Option<&'static str> {
+    match status {
+        401 => Some(" (the token was refused again after renewal)"),
+        403 => Some(" (the ThreatQ user lacks the permission)"),
+        404 => Some(" (no such object or route)"),
+        _ => None,
+    }
+}
+
 /// The error text of a ThreatQ error body (threatq-api.md §19): `data.errors` field map,
 /// an `errors` list, or OAuth-style `error`/`message`.
 fn error_detail(v: &Value) -> Option<String> {
     if let Some(errs) = v.pointer("/data/errors").and_then(Value::as_object) {
         let parts: Vec<String> = errs
             .iter()
-            .map(|(field, msgs)| format!("{field}: {}", flatten_messages(msgs)))
+            .map(|(field, msgs)| format!("{field}: {}", crate::rest::flatten_messages(msgs)))
             .collect();
         return Some(parts.join("; "));
     }
     if let Some(errs) = v.get("errors") {
-        return Some(flatten_messages(errs));
+        return Some(crate::rest::flatten_messages(errs));
     }
     let msg = v
         .get("message")
         .or_else(|| v.get("error_description"))
         .or_else(|| v.get("error"))?;
-    Some(flatten_messages(msg))
-}
-
-fn flatten_messages(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(flatten_messages)
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
-fn parse_token(resp: &Response) -> Result<Token> {
-    let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
-        Error::remote(
-            SYSTEM,
-            "the token answer is not JSON (is the host a ThreatQ?)",
-        )
-    })?;
-    let access = v
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::remote(SYSTEM, "the token answer has no access_token"))?;
-    let refresh = v
-        .get("refresh_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(Secret::new);
-    let ttl = v
-        .get("expires_in")
-        .and_then(|e| {
-            e.as_u64()
-                .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
-        })
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TOKEN_TTL);
-    Ok(Token {
-        access: Secret::new(access),
-        refresh,
-        expires_at: Instant::now() + ttl,
-    })
+    Some(crate::rest::flatten_messages(msg))
 }
 
 /// `data` of a single-object envelope, deserialized.
@@ -495,29 +292,38 @@ impl ThreatQ {
     /// Offset paging over any request: `make(offset)` builds the request for a page. The
     /// offset advances by the rows received (a server may cap `limit`), and paging stops
     /// at an empty page, when `total` is reached, or (no `total`) at a short page.
-    pub(crate) fn paged(&self, mut make: impl FnMut(usize) -> Request) -> Result<Vec<Value>> {
+    pub(crate) fn paged(&self, make: impl FnMut(usize) -> Request) -> Result<Vec<Value>> {
         let mut out = Vec::new();
-        loop {
-            let v = self.call_req(make(out.len()))?;
-            let total = total(&v);
-            let page = into_rows(v);
-            let n = page.len();
-            out.extend(page);
-            let done = match total {
-                _ if n == 0 => true,
-                Some(t) => out.len() >= t,
-                None => n < PAGE_SIZE,
-            };
-            if done {
-                return Ok(out);
-            }
-        }
+        self.visit_pages(make, |rows| {
+            out.extend(rows);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`ThreatQ::paged`], handing each page to `visit` instead of keeping them all.
+    pub(crate) fn visit_pages(
+        &self,
+        make: impl FnMut(usize) -> Request,
+        mut visit: impl FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<usize> {
+        self.rest
+            .visit_offset(PAGE_SIZE, make, list_page, &mut visit)
+    }
+}
+
+/// A ThreatQ list envelope as a page: `data` rows and `total`.
+fn list_page(v: Value) -> Page {
+    Page {
+        total: total(&v),
+        rows: into_rows(v),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn error_details_of_each_documented_form() {

@@ -328,3 +328,520 @@ impl ObjRef {
         }
     }
 }
+
+impl ObjRef {
+    /// An object of any collection.
+    pub fn new(collection: Collection, id: i64) -> ObjRef {
+        ObjRef { collection, id }
+    }
+
+    /// An adversary.
+    pub fn adversary(id: i64) -> ObjRef {
+        ObjRef::new(Collection::Adversaries, id)
+    }
+
+    /// A task.
+    pub fn task(id: i64) -> ObjRef {
+        ObjRef::new(Collection::Tasks, id)
+    }
+
+    /// An attachment (file).
+    pub fn attachment(id: i64) -> ObjRef {
+        ObjRef::new(Collection::Attachments, id)
+    }
+}
+
+impl SourceWrite {
+    /// A source by name.
+    pub fn new(name: impl Into<String>) -> SourceWrite {
+        SourceWrite { name: name.into() }
+    }
+}
+
+/// An event to create (`POST /api/events`, threatq-api.md §10). The type is sent by name;
+/// [`crate::threatq::ThreatQ::create_event`] checks it exists first.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventCreate {
+    /// Title.
+    pub title: String,
+    /// Event type by name ("Incident", "Campaign").
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When it happened, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub happened_at: String,
+    /// Description (HTML allowed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Sources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceWrite>,
+    /// Attributes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeWrite>,
+}
+
+impl EventCreate {
+    /// An event of type `kind` (by name) titled `title`, attributed to `source`.
+    pub fn new(
+        title: impl Into<String>,
+        kind: impl Into<String>,
+        happened_at: impl Into<String>,
+        source: &str,
+    ) -> EventCreate {
+        EventCreate {
+            title: title.into(),
+            kind: kind.into(),
+            happened_at: happened_at.into(),
+            description: None,
+            sources: vec![SourceWrite::new(source)],
+            attributes: Vec::new(),
+        }
+    }
+}
+
+/// The fields of an event to change (`PUT /api/events/{id}`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct EventUpdate {
+    /// New title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// New type, by name.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// New happened_at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub happened_at: Option<String>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An event as read (with whatever relations were embedded).
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Event {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// Title.
+    #[serde(default, deserialize_with = "de_text")]
+    pub title: String,
+    /// `type_id`, when sent.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub type_id: Option<i64>,
+    /// The type name, when embedded.
+    #[serde(default, rename = "type", deserialize_with = "de_name_of")]
+    pub type_name: Option<String>,
+    /// `happened_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub happened_at: String,
+    /// Description (HTML), empty when none.
+    #[serde(default, deserialize_with = "de_text")]
+    pub description: String,
+    /// `created_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub created_at: String,
+    /// `updated_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub updated_at: String,
+    /// `touched_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub touched_at: String,
+    /// Embedded attributes.
+    #[serde(default, deserialize_with = "de_list")]
+    pub attributes: Vec<Attribute>,
+    /// Embedded sources.
+    #[serde(default, deserialize_with = "de_list")]
+    pub sources: Vec<SourceName>,
+}
+
+/// An adversary as read.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Adversary {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// Name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// `created_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub created_at: String,
+    /// `touched_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub touched_at: String,
+    /// Embedded sources.
+    #[serde(default, deserialize_with = "de_list")]
+    pub sources: Vec<SourceName>,
+}
+
+/// A comment on an object (§14).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Comment {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// The text.
+    #[serde(default, deserialize_with = "de_text")]
+    pub value: String,
+    /// `created_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub created_at: String,
+    /// `updated_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub updated_at: String,
+    /// Who wrote it (`sources[0].name` is the author).
+    #[serde(default, deserialize_with = "de_list")]
+    pub sources: Vec<SourceName>,
+}
+
+/// Task priorities (§13).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TaskPriority {
+    /// Low
+    Low,
+    /// Medium
+    Medium,
+    /// High
+    High,
+}
+
+/// Task statuses (§13). Their ids are fixed by ThreatQ (To Do 1, In Progress 2, Review 3,
+/// Done 4, confirmed by several clients) and there is no lookup endpoint, so they are the
+/// one lookup not resolved by name against the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// To Do (1)
+    ToDo,
+    /// In Progress (2)
+    InProgress,
+    /// Review (3)
+    Review,
+    /// Done (4)
+    Done,
+}
+
+impl TaskStatus {
+    /// All, in id order.
+    pub const ALL: [TaskStatus; 4] = [
+        TaskStatus::ToDo,
+        TaskStatus::InProgress,
+        TaskStatus::Review,
+        TaskStatus::Done,
+    ];
+
+    /// The status named `name` (case ignored): "To Do", "In Progress", "Review", "Done".
+    pub fn from_name(name: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The name as ThreatQ shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskStatus::ToDo => "To Do",
+            TaskStatus::InProgress => "In Progress",
+            TaskStatus::Review => "Review",
+            TaskStatus::Done => "Done",
+        }
+    }
+
+    /// The `status_id`.
+    pub fn id(self) -> i64 {
+        match self {
+            TaskStatus::ToDo => 1,
+            TaskStatus::InProgress => 2,
+            TaskStatus::Review => 3,
+            TaskStatus::Done => 4,
+        }
+    }
+
+    /// The status of a `status_id`.
+    pub fn from_id(id: i64) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|s| s.id() == id)
+    }
+}
+
+fn ser_task_status<S: serde::Serializer>(s: &TaskStatus, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_i64(s.id())
+}
+
+fn ser_opt_task_status<S: serde::Serializer>(
+    s: &Option<TaskStatus>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_i64(s.id()),
+        None => ser.serialize_none(),
+    }
+}
+
+/// A task to create (`POST /api/tasks`, §13).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TaskCreate {
+    /// Name.
+    pub name: String,
+    /// Priority.
+    pub priority: TaskPriority,
+    /// Status, sent as `status_id`.
+    #[serde(rename = "status_id", serialize_with = "ser_task_status")]
+    pub status: TaskStatus,
+    /// Description (HTML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The assignee: a user's `source.id` ([`crate::threatq::ThreatQ::users`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_source_id: Option<i64>,
+    /// Sources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceWrite>,
+}
+
+impl TaskCreate {
+    /// A To Do task of Medium priority, attributed to `source`.
+    pub fn new(name: impl Into<String>, source: &str) -> TaskCreate {
+        TaskCreate {
+            name: name.into(),
+            priority: TaskPriority::Medium,
+            status: TaskStatus::ToDo,
+            description: None,
+            assignee_source_id: None,
+            sources: vec![SourceWrite::new(source)],
+        }
+    }
+}
+
+/// The fields of a task to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct TaskUpdate {
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<TaskPriority>,
+    /// New status, sent as `status_id`.
+    #[serde(
+        rename = "status_id",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_task_status"
+    )]
+    pub status: Option<TaskStatus>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New assignee (a user's `source.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_source_id: Option<i64>,
+}
+
+/// A task as read.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Task {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// Name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// Priority as sent ("Medium").
+    #[serde(default, deserialize_with = "de_text")]
+    pub priority: String,
+    /// `status_id` (see [`TaskStatus::from_id`]).
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub status_id: Option<i64>,
+    /// Description.
+    #[serde(default, deserialize_with = "de_text")]
+    pub description: String,
+    /// The assignee's source id.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub assignee_source_id: Option<i64>,
+    /// `updated_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub updated_at: String,
+}
+
+/// An attachment (file) as read (§12).
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Attachment {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// File name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// Title.
+    #[serde(default, deserialize_with = "de_text")]
+    pub title: String,
+    /// The file type's id.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub type_id: Option<i64>,
+    /// MD5 of the content.
+    #[serde(default, deserialize_with = "de_text")]
+    pub hash: String,
+    /// Size in bytes.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub file_size: Option<i64>,
+}
+
+/// A file to upload ([`crate::threatq::ThreatQ::upload_attachment`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentUpload {
+    /// File name (`sample.zip`).
+    pub file_name: String,
+    /// Title (defaults to the file name on the server).
+    pub title: Option<String>,
+    /// File type by name ("Malware Sample", "Spearphish Attachment", "Generic Text").
+    pub file_type: String,
+    /// Lock the file as malware (no download without confirmation).
+    pub malware_locked: bool,
+    /// Source.
+    pub source: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// An indicator a file parse found (§12 import session).
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
+pub struct ParsedIndicator {
+    /// Its id once imported, when the server says.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub id: Option<i64>,
+    /// Value.
+    #[serde(default, deserialize_with = "de_text")]
+    pub value: String,
+    /// Type name.
+    #[serde(default, rename = "type", deserialize_with = "de_name_of")]
+    pub type_name: Option<String>,
+}
+
+/// A user (`GET /api/users?with=source`, §13).
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq, Eq)]
+pub struct UserInfo {
+    /// Id (what watchlist entries carry as `user_id`).
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub id: Option<i64>,
+    /// E-mail (login).
+    #[serde(default, deserialize_with = "de_text")]
+    pub email: String,
+    /// Display name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub display_name: String,
+    /// The user's own source id (a task's `assignee_source_id`).
+    #[serde(default, rename = "source", deserialize_with = "de_id_of")]
+    pub source_id: Option<i64>,
+}
+
+/// `{"id": n, ...}` → n.
+fn de_id_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Object(o) => o.get("id").and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        }),
+        _ => None,
+    })
+}
+
+/// A watchlist entry of an object (§16).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct WatchEntry {
+    /// The entry id (to unwatch).
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// The user watching, when the server says.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub user_id: Option<i64>,
+    /// Since when.
+    #[serde(default, deserialize_with = "de_text")]
+    pub created_at: String,
+}
+
+/// An object as a watchlist or alert mail needs it: what it is, its status, score, counts
+/// of its comments, attributes and sources, and who watches it (§16, §17).
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Watched {
+    /// Id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: i64,
+    /// Indicators: the value.
+    #[serde(default, deserialize_with = "de_text")]
+    pub value: String,
+    /// Adversaries: the name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// Events: the title.
+    #[serde(default, deserialize_with = "de_text")]
+    pub title: String,
+    /// The type name, when the object has one.
+    #[serde(default, rename = "type", deserialize_with = "de_name_of")]
+    pub type_name: Option<String>,
+    /// The status name (indicators).
+    #[serde(default, rename = "status", deserialize_with = "de_name_of")]
+    pub status_name: Option<String>,
+    /// Effective score (indicators).
+    #[serde(default, deserialize_with = "de_score")]
+    pub score: Option<f64>,
+    /// `updated_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub updated_at: String,
+    /// `touched_at`.
+    #[serde(default, deserialize_with = "de_text")]
+    pub touched_at: String,
+    /// Comments.
+    #[serde(default, deserialize_with = "de_list")]
+    pub comments: Vec<Comment>,
+    /// Attributes.
+    #[serde(default, deserialize_with = "de_list")]
+    pub attributes: Vec<Attribute>,
+    /// Sources.
+    #[serde(default, deserialize_with = "de_list")]
+    pub sources: Vec<SourceName>,
+    /// Watchlist entries.
+    #[serde(default, deserialize_with = "de_list")]
+    pub watchlist: Vec<WatchEntry>,
+}
+
+impl Watched {
+    /// What the object is called: its value, name or title.
+    pub fn label(&self) -> &str {
+        [&self.value, &self.name, &self.title]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// An object linked to another, with the id of the link (`pivot.id`, what unlinking takes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked<T> {
+    /// The link's id (`pivot.id`).
+    pub pivot_id: Option<i64>,
+    /// The linked object.
+    pub object: T,
+}
+
+impl Collection {
+    /// The collection of a path segment (`indicators`, `events`, `campaign`, ...).
+    pub fn from_path(path: &str) -> Collection {
+        match path {
+            "indicators" => Collection::Indicators,
+            "events" => Collection::Events,
+            "adversaries" => Collection::Adversaries,
+            "attachments" => Collection::Attachments,
+            "tasks" => Collection::Tasks,
+            "signatures" => Collection::Signatures,
+            other => Collection::Custom(other.to_string()),
+        }
+    }
+
+    /// The UI page segment of an object's details link (`/indicators/<id>/details`;
+    /// attachments are `files`, threatq-api.md §1).
+    pub fn ui_path(&self) -> &str {
+        match self {
+            Collection::Attachments => "files",
+            other => other.path(),
+        }
+    }
+}

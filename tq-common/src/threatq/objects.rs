@@ -1,18 +1,22 @@
 //! What hangs off any object: attributes, sources, comments, tags, links, watchlist
 //! (threatq-api.md §7, §8, §9, §14, §15, §16).
 
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use super::{rows, typed_rows, Attribute, AttributeWrite, Collection, ObjRef, ThreatQ};
+use super::{
+    from_data, rows, typed_rows, Attribute, AttributeWrite, Collection, Comment, Linked, Named,
+    ObjRef, ThreatQ, WatchEntry, SYSTEM,
+};
 use crate::http::Method;
-use crate::Result;
+use crate::{Error, Result};
 
 fn base(obj: &ObjRef) -> String {
     format!("{}/{}", obj.collection.path(), obj.id)
 }
 
 impl ThreatQ {
-    /// Every attribute row of an object (all pages).
+    /// Every attribute row of an object (all pages), with its sources.
     pub fn attributes(&self, obj: &ObjRef) -> Result<Vec<Attribute>> {
         let rows = self.list_all(
             &format!("{}/attributes", base(obj)),
@@ -69,50 +73,60 @@ impl ThreatQ {
         Ok(())
     }
 
-    /// Adds a comment; returns its id.
-    pub fn add_comment(&self, obj: &ObjRef, text: &str) -> Result<i64> {
+    /// Adds a comment.
+    pub fn add_comment(&self, obj: &ObjRef, text: &str) -> Result<Comment> {
         let v = self.call(
             Method::Post,
             &format!("{}/comments", base(obj)),
-            &[],
+            &[("with", "sources".into())],
             Some(json!({ "value": text })),
         )?;
-        let row: super::Named = super::from_data(v, "comments")?;
-        Ok(row.id)
+        from_data(v, "comments")
     }
 
-    /// Every comment of an object, newest first: `(id, text)`.
-    pub fn comments(&self, obj: &ObjRef) -> Result<Vec<(i64, String)>> {
+    /// Every comment of an object, newest first.
+    pub fn comments(&self, obj: &ObjRef) -> Result<Vec<Comment>> {
         let rows = self.list_all(
             &format!("{}/comments", base(obj)),
             &[("sort", "-created_at".into()), ("with", "sources".into())],
         )?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let id = r.get("id").and_then(Value::as_i64)?;
-                let text = r.get("value").and_then(Value::as_str).unwrap_or_default();
-                Some((id, text.to_string()))
-            })
-            .collect())
+        typed_rows(rows, "comments")
     }
 
-    /// Adds tags by name (one call).
-    pub fn add_tags(&self, obj: &ObjRef, names: &[&str]) -> Result<()> {
+    /// Adds tags by name (one call); returns the object's tags that were named.
+    pub fn add_tags(&self, obj: &ObjRef, names: &[&str]) -> Result<Vec<Named>> {
         if names.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let body: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
-        self.call(
+        let v = self.call(
             Method::Post,
             &format!("{}/tags", base(obj)),
             &[],
             Some(Value::Array(body)),
         )?;
+        typed_rows(rows(&v), "tags")
+    }
+
+    /// The tags of an object.
+    pub fn tags(&self, obj: &ObjRef) -> Result<Vec<Named>> {
+        let rows = self.list_all(&format!("{}/tags", base(obj)), &[])?;
+        typed_rows(rows, "tags")
+    }
+
+    /// Removes a tag (by its id) from an object.
+    pub fn remove_tag(&self, obj: &ObjRef, tag_id: i64) -> Result<()> {
+        self.call(
+            Method::Delete,
+            &format!("{}/tags/{tag_id}", base(obj)),
+            &[],
+            None,
+        )?;
         Ok(())
     }
 
-    /// Links an object to others of one collection (one call, array body).
+    /// Links an object to others of one collection (one call, array body): an event to
+    /// its indicators, adversaries, events, tasks or attachments, and any other pair.
     pub fn link(&self, obj: &ObjRef, related: &Collection, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
@@ -127,13 +141,50 @@ impl ThreatQ {
         Ok(())
     }
 
-    /// The objects of one collection linked to `obj` (all pages), each with its `pivot.id`.
+    /// The objects of one collection linked to `obj` (all pages), raw, each with its
+    /// `pivot.id`.
     pub fn related(&self, obj: &ObjRef, related: &Collection) -> Result<Vec<Value>> {
         self.list_all(&format!("{}/{}", base(obj), related.path()), &[])
     }
 
-    /// Removes links by their pivot ids.
+    /// The objects of one collection linked to `obj` (all pages), typed (`Indicator`,
+    /// `Event`, `Adversary`, ...) with the link's id; `with` embeds relations of the linked
+    /// objects (`"type,status"`).
+    pub fn linked<T: DeserializeOwned>(
+        &self,
+        obj: &ObjRef,
+        related: &Collection,
+        with: &str,
+    ) -> Result<Vec<Linked<T>>> {
+        let query: Vec<(&str, String)> = if with.is_empty() {
+            Vec::new()
+        } else {
+            vec![("with", with.to_string())]
+        };
+        let rows = self.list_all(&format!("{}/{}", base(obj), related.path()), &query)?;
+        rows.into_iter()
+            .map(|r| {
+                let pivot_id = r.pointer("/pivot/id").and_then(|p| {
+                    p.as_i64()
+                        .or_else(|| p.as_str().and_then(|s| s.parse().ok()))
+                });
+                let object = serde_json::from_value(r).map_err(|e| {
+                    Error::remote(
+                        SYSTEM,
+                        format!("unexpected row in {}/{}: {e}", base(obj), related.path()),
+                    )
+                })?;
+                Ok(Linked { pivot_id, object })
+            })
+            .collect()
+    }
+
+    /// Removes links by their pivot ids (`DELETE /api/{objs}/{id}/{related}` with the ids
+    /// as the body).
     pub fn unlink(&self, obj: &ObjRef, related: &Collection, pivot_ids: &[i64]) -> Result<()> {
+        if pivot_ids.is_empty() {
+            return Ok(());
+        }
         self.call(
             Method::Delete,
             &format!("{}/{}", base(obj), related.path()),
@@ -143,10 +194,20 @@ impl ThreatQ {
         Ok(())
     }
 
-    /// Puts an object on the current user's watchlist; returns the watchlist entry id.
-    pub fn watch(&self, obj: &ObjRef) -> Result<i64> {
+    /// Puts an object on the current user's watchlist; returns the entry.
+    pub fn watch(&self, obj: &ObjRef) -> Result<WatchEntry> {
         let v = self.call(Method::Post, &format!("{}/watchlist", base(obj)), &[], None)?;
-        let row: super::Named = super::from_data(v, "watchlist")?;
-        Ok(row.id)
+        from_data(v, "watchlist")
+    }
+
+    /// Takes an object off the watchlist by the entry's id.
+    pub fn unwatch(&self, obj: &ObjRef, entry_id: i64) -> Result<()> {
+        self.call(
+            Method::Delete,
+            &format!("{}/watchlist/{entry_id}", base(obj)),
+            &[],
+            None,
+        )?;
+        Ok(())
     }
 }

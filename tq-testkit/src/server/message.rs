@@ -20,10 +20,7 @@ pub struct Request {
 impl Request {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        tq_common::http::header_value(&self.headers, name)
     }
 
     /// The first query parameter named `name` (case-sensitive, decoded).
@@ -113,10 +110,7 @@ impl Response {
 
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        tq_common::http::header_value(&self.headers, name)
     }
 }
 

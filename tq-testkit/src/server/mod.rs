@@ -107,6 +107,11 @@ impl ServerControl {
         lock(&self.shared.log).clone()
     }
 
+    /// The status of every exchange so far, in order (0 = dropped by a fault).
+    pub fn statuses(&self) -> Vec<u16> {
+        lock(&self.shared.log).iter().map(|e| e.status).collect()
+    }
+
     /// Forgets the request log.
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();

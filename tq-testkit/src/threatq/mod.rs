@@ -16,13 +16,15 @@
 //! What is implemented (paths under `/api`): token (§2), users, lookups (§6, §10, §12),
 //! indicators incl. consume and query (§4, §6), attributes and sources on any object (§7,
 //! §8), links (§9), events, adversaries, tasks, signatures and the custom STIX collections
-//! (generic CRUD + query), comments, tags, watchlist (§14–16), attachments (§12), quick
-//! search (§4.1), saved searches / data collections with cursor paging (§5, module
+//! (generic CRUD + query), comments, tags, watchlist (§14–16), attachments and their
+//! parse/import sessions (§12, module `imports`), quick search (§4.1), saved searches / data collections with cursor paging (§5, module
 //! `collections`, **[I]** for listing). Errors follow §19: 422 form 1 for a bad field
 //! (unknown field, wrong type, bad lookup name), 400 form 2 for malformed JSON or bad
 //! parameters, 404 `{"errors":["Not Found"]}`, 401 `{"error":"Unauthorized"}`.
 //!
-//! Inferred behaviour [I], besides data-collection listing: default page size 10 on
+//! Inferred behaviour [I], besides data-collection listing and the parsers of `imports`:
+//! `with=watchlist` lists every user's entries, each with its `user_id` (issue 10's reading
+//! of §16; users other than the logged-in one are added with [`FakeThreatQ::add_user`]); default page size 10 on
 //! object lists when `limit` is absent (knob `default_limit`); new indicators without a
 //! status get `Review`; attributes written in a body without their own `sources` get the
 //! body's object-level `sources` (else the user's source); `touched_at` moves on related
@@ -35,6 +37,7 @@ mod bulk;
 mod clock;
 mod collab;
 mod collections;
+mod imports;
 mod indicators;
 mod links;
 mod lookups;
@@ -325,6 +328,22 @@ impl NewIndicator {
     }
 }
 
+/// The `[threatq]` section of a connector's config for a ThreatQ at `host` (a URL), ending
+/// with a blank line: what every connector test writes before its `[connector]` section.
+pub fn threatq_section(
+    host: &str,
+    client_id: &str,
+    username: &str,
+    password: &str,
+    status: &str,
+    ca_file: &Path,
+) -> String {
+    format!(
+        "[threatq]\nhost = {host}\nclient_id = {client_id}\nusername = {username}\npassword = {password}\nstatus = {status}\nca_file = {}\n\n",
+        ca_file.display()
+    )
+}
+
 /// A running fake ThreatQ over HTTPS on 127.0.0.1; stops and cleans up when dropped.
 pub struct FakeThreatQ {
     server: TestServer,
@@ -417,6 +436,17 @@ impl FakeThreatQ {
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
     }
+    /// The `[threatq]` section of a config pointing at this fake, default status `status`.
+    pub fn threatq_section(&self, status: &str) -> String {
+        threatq_section(
+            &self.url(),
+            self.client_id(),
+            self.username(),
+            self.password(),
+            status,
+            self.ca_file(),
+        )
+    }
     /// The CA certificate, PEM.
     pub fn ca_pem(&self) -> String {
         self.ca.cert_pem()
@@ -471,6 +501,11 @@ impl FakeThreatQ {
     /// The next `n` requests matching `"[METHOD ]PATH[*]"` get `fault`.
     pub fn fail_next_on(&self, filter: &str, n: usize, fault: Fault) {
         self.server.fail_next_on(filter, n, fault)
+    }
+    /// The next `n` requests matching `filter` are answered 429 with `Retry-After:
+    /// retry_after_secs`.
+    pub fn rate_limit_next_on(&self, filter: &str, n: usize, retry_after_secs: u64) {
+        self.fail_next_on(filter, n, Fault::TooManyRequests { retry_after_secs })
     }
     /// Cancels pending faults.
     pub fn clear_faults(&self) {
@@ -672,6 +707,41 @@ impl FakeThreatQ {
         collab::add_comment(&mut st.store, collection, id, text, &now)
             .expect("add_comment: object exists")
             .id
+    }
+
+    /// Adds a user besides the one that logs in (listed by `GET /api/users`, with its own
+    /// source); returns its id.
+    pub fn add_user(&self, email: &str, display_name: &str) -> u64 {
+        let mut st = self.st();
+        let now = st.clock.stamp();
+        let source_id = st.store.source_ref(email, None, None, &now).source_id;
+        let id = 100 + st.store.other_users.len() as u64;
+        st.store.other_users.push(store::User {
+            id,
+            email: email.to_string(),
+            display_name: display_name.to_string(),
+            source_id,
+        });
+        id
+    }
+
+    /// Puts an object on the watchlist of user `user_id` (the logged-in user's id is
+    /// `GET /api/users/current`'s); returns the entry id. Touches the object.
+    pub fn watch_as(&self, user_id: u64, collection: &str, id: u64) -> u64 {
+        let mut st = self.st();
+        let now = st.clock.stamp();
+        let wid = st.store.next_row_id();
+        let o = st
+            .store
+            .get_mut(collection, id)
+            .expect("watch_as: object exists");
+        o.watchlist.push(store::Watch {
+            id: wid,
+            user_id,
+            created_at: now.clone(),
+        });
+        st.store.touch(collection, id, &now);
+        wid
     }
 
     /// Tags an object; returns the tag id.

@@ -283,10 +283,11 @@ pub fn render(store: &Store, o: &Obj, with: &With, opts: Opts) -> Value {
                 m.insert("tags".into(), Value::Array(v));
             }
             "watchlist" => {
+                // Every user's entries, each with its user_id (issue 10's [I] reading of
+                // §16, the same the client's `watched_by` relies on).
                 let v = o
                     .watchlist
                     .iter()
-                    .filter(|w| w.user_id == store.user.id)
                     .map(|w| {
                         json!({ "id": w.id, "object_id": o.id, "user_id": w.user_id,
                                 "created_at": w.created_at })

@@ -4,8 +4,8 @@
 use super::reply::{not_found, Reply};
 use super::store::collection;
 use super::{
-    attachments, attributes, collab, collections, indicators, links, lookups, objects, search,
-    users, State,
+    attachments, attributes, collab, collections, imports, indicators, links, lookups, objects,
+    search, users, State,
 };
 use crate::server::{Request, Response};
 
@@ -41,7 +41,12 @@ fn route(st: &mut State, req: &Request, m: &str, segs: &[&str]) -> Reply {
     let lk = &mut st.store.lookups;
     match (m, segs) {
         ("GET", ["users", "current"]) => users::current(st),
-        ("GET", ["users"]) => users::list(st),
+        ("GET", ["users"]) => users::list(st, req),
+        ("POST", ["imports"]) => imports::create(st, req),
+        ("PUT", ["imports", i]) => imports::configure(st, req, id(i)?),
+        ("GET", ["imports", i, "commit"]) => imports::commit(st, id(i)?),
+        ("GET", ["imports", i, "indicators"]) => imports::indicators(st, req, id(i)?),
+        ("DELETE", ["imports", i]) => imports::delete(st, id(i)?),
         ("GET", ["indicator", "statuses"]) => lookups::routes::list(&lk.statuses, req),
         ("GET", ["indicator", "statuses", i]) => lookups::routes::get(&lk.statuses, id(i)?),
         ("GET", ["indicator", "types"]) => lookups::routes::list(&lk.indicator_types, req),

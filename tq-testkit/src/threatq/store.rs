@@ -225,7 +225,8 @@ pub struct SourceDef {
     pub source_type: Shared,
 }
 
-/// The one user of the fake.
+/// A user of the fake: the one whose credentials it accepts, or another one listed by
+/// `GET /api/users` (whose watchlist entries the objects show, issue 10 [I]).
 #[derive(Clone, Debug)]
 pub struct User {
     /// User id.
@@ -236,6 +237,21 @@ pub struct User {
     pub display_name: String,
     /// The user's own source id.
     pub source_id: u64,
+}
+
+/// A file parse/import session (§12: `POST /api/imports`, `PUT`, `commit`).
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The parser (a parsable attachment type id).
+    pub parser_id: u64,
+    /// The source of the imported indicators (`import_source.name`), once configured.
+    pub source: Option<String>,
+    /// Their status id (`indicator_global_status`), once configured.
+    pub status_id: Option<u64>,
+    /// The indicators found: (value, type name), and their ids once committed.
+    pub found: Vec<(String, &'static str, Option<u64>)>,
+    /// Whether the session was committed.
+    pub committed: bool,
 }
 
 /// All state but auth and config.
@@ -259,6 +275,10 @@ pub struct Store {
     pub uploads: HashMap<String, Vec<u8>>,
     /// The user.
     pub user: User,
+    /// The other users (they never log in; they own watchlist entries).
+    pub other_users: Vec<User>,
+    /// Import sessions (§12), by id.
+    pub imports: BTreeMap<u64, Import>,
     /// Indicators by (value, type id), so an upsert does not scan the store; kept in step
     /// by [`Store::insert`], [`Store::remove`] and [`Store::reindex_indicator`].
     /// By type id, then value (so a lookup by `&str` needs no owned key).
@@ -285,6 +305,8 @@ impl Store {
             indicator_keys: HashMap::new(),
             indicator_key_of: HashMap::new(),
             stamp: Arc::from(""),
+            other_users: Vec::new(),
+            imports: BTreeMap::new(),
             user: User {
                 id: 3,
                 email: email.to_string(),
