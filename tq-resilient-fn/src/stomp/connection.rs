@@ -330,7 +330,7 @@ impl Connection {
     /// [`tls_connector`] (built once, used for every reconnect).
     pub fn open(cfg: &Config, connector: Option<&StreamConnector>) -> Result<Connection, Error> {
         let broker = cfg.broker();
-        let tcp = super::tcp::connect(&cfg.host, cfg.port, cfg.connect_timeout).map_err(
+        let tcp = tq_common::tls::tcp_connect(&cfg.host, cfg.port, cfg.connect_timeout).map_err(
             |(context, source)| Error::Io {
                 broker: broker.clone(),
                 context,

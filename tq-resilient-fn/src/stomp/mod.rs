@@ -6,7 +6,6 @@
 //! - [`connection`]: one connected broker: TCP + TLS, CONNECT/CONNECTED with login and
 //!   host, heart-beats both ways, SUBSCRIBE (client-individual ack, `activemq.prefetchSize`),
 //!   ACK/NACK, SEND, RECEIPT, ERROR frames, DISCONNECT with a receipt.
-//! - [`tcp`]: the TCP connect with timeouts (to move to tq-common; MQTT has the same).
 //! - [`session`]: the connection kept alive: connect, subscribe, and after a failure wait with
 //!   capped exponential backoff and jitter ([`tq_common::retry::Backoff`]), reconnect and
 //!   subscribe again. Deliveries carry the connection they came on, so an ACK meant for a
@@ -21,7 +20,6 @@
 pub mod codec;
 pub mod connection;
 pub mod session;
-pub mod tcp;
 
 use std::time::Duration;
 
