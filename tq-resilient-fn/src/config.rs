@@ -86,6 +86,9 @@ tq_common::options! {
     /// comma-separated (e.g. threat_actor=adversaries); each value becomes an object related
     /// to the event.
     pub CUSTOM_OBJECTS: ListOpt = ListOpt::new("custom_objects", "Custom Objects");
+    /// The programmatic name of the message destination the rules and functions send to
+    /// (`customize` installs it; the service subscribes to actions.<org id>.<destination>).
+    pub DESTINATION: StrOpt = StrOpt::new("destination", "Message destination").default("fn_threatq");
 }
 
 /// The ThreatQ connection in `[fn_threatq]`: the guide's `host`, `username`, `password`,
@@ -329,7 +332,7 @@ mod tests {
             err(&GOOD.replace("cid = cid-1", "cid = cid-1\nverify = no")),
             "app.config: [fn_threatq] verify: unknown option; valid options: host, cid, \
              username, password, status, ca_file, verify_tls, custom_source, \
-             custom_attributes, custom_objects"
+             custom_attributes, custom_objects, destination"
         );
         assert!(err(&GOOD.replace("org = Acme", "port = 99999"))
             .starts_with("app.config: [resilient] port: \"99999\" is not an integer"));

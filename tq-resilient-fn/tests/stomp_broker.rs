@@ -8,10 +8,11 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use tq_common::service::{BrokerSession, Stop};
 use tq_common::Secret;
 use tq_resilient_fn::message::{Payload, Reply};
 use tq_resilient_fn::stomp::{
-    AckOutcome, Config, Connection, Error, Event, HeartBeat, Message, Session, SessionConfig,
+    Config, Connection, Delivery, Error, HeartBeat, Message, Outgoing, SessionConfig, StompSession,
     Subscription,
 };
 use tq_testkit::rigs::activemq::proxy::Proxy;
@@ -307,32 +308,50 @@ fn a_silent_broker_is_detected_by_its_missing_heart_beats() {
 }
 
 fn session_config(broker: &ActiveMq, port: u16, dest: &Destination) -> SessionConfig {
-    let mut s = SessionConfig::new(
-        config(broker, port),
-        vec![Subscription::client_individual(&dest.actions(), 25)],
-    );
-    s.backoff_initial = Duration::from_millis(50);
-    s.backoff_max = Duration::from_millis(400);
-    s
+    SessionConfig {
+        connection: config(broker, port),
+        subscriptions: vec![Subscription::client_individual(&dest.actions(), 25)],
+    }
 }
 
-/// Drives the session until `n` messages arrived; counts (re)connects and disconnects.
-fn session_messages(
-    s: &mut Session,
-    n: usize,
-    within: Duration,
-) -> (Vec<tq_resilient_fn::stomp::Delivery>, u32, u32) {
+/// Drives the session as the service loop does (connect and subscribe when not connected,
+/// receive, reset after an error) until `n` messages arrived; counts connects and losses.
+fn drive(s: &mut StompSession, n: usize, within: Duration) -> (Vec<Delivery>, u32, u32) {
     let deadline = Instant::now() + within;
-    let (mut got, mut connected, mut disconnected) = (Vec::new(), 0, 0);
+    let stop = Stop::new();
+    let (mut got, mut connected, mut lost) = (Vec::new(), 0, 0);
+    let mut up = s.connection().is_some();
     while got.len() < n && Instant::now() < deadline {
-        match s.next_event(&|| false).expect("no fatal error") {
-            Event::Message(d) => got.push(d),
-            Event::Connected { .. } => connected += 1,
-            Event::Disconnected { .. } => disconnected += 1,
-            Event::Idle => {}
+        if !up {
+            match s.connect(&stop).and_then(|_| s.subscribe()) {
+                Ok(_) => {
+                    up = true;
+                    connected += 1;
+                }
+                Err(e) => {
+                    assert!(!StompSession::is_fatal(&e), "{e}");
+                    s.reset();
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            continue;
+        }
+        match s.receive() {
+            Ok(Some(d)) => got.push(d),
+            Ok(None) => {}
+            Err(_) => {
+                s.reset();
+                up = false;
+                lost += 1;
+            }
         }
     }
-    (got, connected, disconnected)
+    (got, connected, lost)
+}
+
+/// Sends `out` and waits for the broker's receipt: a sync point before a planned stop.
+fn write_confirmed(s: &mut StompSession, out: Outgoing) {
+    s.write_confirmed(out).unwrap();
 }
 
 #[test]
@@ -343,10 +362,10 @@ fn the_session_reconnects_and_resubscribes_after_broker_restarts() {
         .map(|i| ActionMessage::sample_rule("artifact", i))
         .collect();
     broker.soar(&dest).send_all(&msgs);
-    let mut s = Session::new(session_config(&broker, broker.tls_port(), &dest)).unwrap();
-    let (got, connected, _) = session_messages(&mut s, 3, Duration::from_secs(10));
+    let mut s = StompSession::new(session_config(&broker, broker.tls_port(), &dest)).unwrap();
+    let (got, connected, _) = drive(&mut s, 3, Duration::from_secs(10));
     assert_eq!((got.len(), connected), (3, 1));
-    assert_eq!(s.ack_confirmed(&got[0]).unwrap(), AckOutcome::Sent);
+    write_confirmed(&mut s, got[0].ack());
     let unacked: BTreeSet<String> = got[1..]
         .iter()
         .map(|d| d.message.message_id().to_string())
@@ -354,11 +373,8 @@ fn the_session_reconnects_and_resubscribes_after_broker_restarts() {
 
     // SIGKILL: persistent messages survive; the two unacknowledged ones come again.
     broker.kill_and_restart();
-    let (again, connected, disconnected) = session_messages(&mut s, 2, Duration::from_secs(20));
-    assert!(
-        disconnected >= 1 && connected == 1,
-        "{disconnected} {connected}"
-    );
+    let (again, connected, lost) = drive(&mut s, 2, Duration::from_secs(20));
+    assert!(lost >= 1 && connected == 1, "{lost} {connected}");
     assert_eq!(s.connections(), 2);
     let ids: BTreeSet<String> = again
         .iter()
@@ -370,17 +386,18 @@ fn the_session_reconnects_and_resubscribes_after_broker_restarts() {
         "ActiveMQ does not mark redeliveries after a restart: dedupe on message-id"
     );
     // An ACK for a delivery of the old connection is not sent on the new one.
-    assert_eq!(s.ack(&got[1]).unwrap(), AckOutcome::Stale);
-    // Confirmed: a broker that stops right after an unconfirmed ACK may not have read it.
-    assert_eq!(s.ack_confirmed(&again[0]).unwrap(), AckOutcome::Sent);
+    let stale = s.stale_acks();
+    s.write(got[1].ack()).unwrap();
+    assert_eq!(s.stale_acks(), stale + 1);
+    write_confirmed(&mut s, again[0].ack());
 
     // Graceful stop and start: the last unacknowledged one comes again.
     broker.restart();
-    let (third, connected, _) = session_messages(&mut s, 1, Duration::from_secs(20));
+    let (third, connected, _) = drive(&mut s, 1, Duration::from_secs(20));
     assert_eq!((third.len(), connected), (1, 1));
     assert_eq!(third[0].message.message_id(), again[1].message.message_id());
-    assert_eq!(s.ack(&third[0]).unwrap(), AckOutcome::Sent);
-    s.disconnect().unwrap();
+    s.write(third[0].ack()).unwrap();
+    s.close().unwrap();
     assert!(broker.soar(&dest).waiting_actions().is_empty());
 }
 
@@ -392,79 +409,104 @@ fn the_session_reconnects_after_the_connection_drops() {
     broker
         .soar(&dest)
         .send(&ActionMessage::sample_rule("incident", 1));
-    let mut s = Session::new(session_config(broker, proxy.port(), &dest)).unwrap();
-    let (got, _, _) = session_messages(&mut s, 1, Duration::from_secs(10));
+    let mut s = StompSession::new(session_config(broker, proxy.port(), &dest)).unwrap();
+    let (got, _, _) = drive(&mut s, 1, Duration::from_secs(10));
     proxy.cut();
-    let (again, connected, disconnected) = session_messages(&mut s, 1, Duration::from_secs(10));
-    assert_eq!((connected, disconnected), (1, 1));
+    let (again, connected, lost) = drive(&mut s, 1, Duration::from_secs(10));
+    assert_eq!((connected, lost), (1, 1));
     assert_eq!(again[0].message.message_id(), got[0].message.message_id());
     assert!(again[0].message.redelivered());
     assert_eq!(proxy.connections(), 2);
-    // A reply goes out on the new connection.
-    s.send(
+    // A reply goes out on the new connection, then the ACK of the new delivery.
+    s.write(Outgoing::send(
         &dest.reply_to(),
         &[("correlation-id", "invid:1")],
-        br#"{"message_type": 0, "message": "ok", "complete": true}"#,
-        &|| false,
-    )
+        br#"{"message_type": 0, "message": "ok", "complete": true}"#.to_vec(),
+    ))
     .unwrap();
-    assert_eq!(s.ack(&again[0]).unwrap(), AckOutcome::Sent);
+    let stale = s.stale_acks();
+    s.write(again[0].ack()).unwrap();
+    assert_eq!(s.stale_acks(), stale, "sent, not stale");
 }
 
 #[test]
 fn refused_login_and_refused_subscription_are_fatal_not_retried() {
     let broker = ActiveMq::shared();
     let dest = Destination::unique("fn_threatq");
+    let stop = Stop::new();
     let mut cfg = session_config(broker, broker.tls_port(), &dest);
     cfg.connection.passcode = Secret::new("not-the-password");
-    let mut s = Session::new(cfg).unwrap();
-    let e = s.next_event(&|| false).unwrap_err();
+    let mut s = StompSession::new(cfg).unwrap();
+    let e = s.connect(&stop).unwrap_err();
     assert!(matches!(e, Error::Refused { .. }), "{e:?}");
+    assert!(StompSession::is_fatal(&e));
 
     let other_org = Destination {
         org_id: 999,
         name: dest.name.clone(),
     };
-    let mut s = Session::new(session_config(broker, broker.tls_port(), &other_org)).unwrap();
-    let e = s.next_event(&|| false).unwrap_err();
+    let mut s = StompSession::new(session_config(broker, broker.tls_port(), &other_org)).unwrap();
+    s.connect(&stop).unwrap();
+    let e = s.subscribe().unwrap_err();
     assert!(
         e.to_string().contains("is not authorized to read from"),
         "{e}"
     );
-    assert!(e.is_fatal());
+    assert!(StompSession::is_fatal(&e));
 }
 
 #[test]
-fn a_session_waiting_to_reconnect_stops_when_told() {
-    let broker = ActiveMq::shared();
-    let proxy = Proxy::start(broker.tls_port());
-    let dest = Destination::unique("fn_threatq");
-    let mut cfg = session_config(broker, proxy.port(), &dest);
-    cfg.backoff_initial = Duration::from_secs(30);
-    cfg.backoff_max = Duration::from_secs(30);
-    let mut s = Session::new(cfg).unwrap();
-    assert!(matches!(
-        s.next_event(&|| false).unwrap(),
-        Event::Connected { .. }
-    ));
-    proxy.cut();
-    let ev = loop {
-        match s.next_event(&|| false).unwrap() {
-            Event::Idle => continue,
-            ev => break ev,
+fn the_service_loop_drives_the_session_and_stops_during_a_backoff() {
+    use tq_common::service::{Context, Handler, Service};
+    struct Collect(Vec<String>);
+    impl Handler<StompSession> for Collect {
+        fn message(&mut self, d: Delivery, cx: &mut Context<'_, Outgoing>) {
+            self.0.push(d.message.message_id().to_string());
+            cx.acks.ack(d.ack());
+            if self.0.len() == 2 {
+                cx.stop.request();
+            }
         }
-    };
-    assert!(matches!(ev, Event::Disconnected { .. }), "{ev:?}");
-    let t = Instant::now();
-    assert!(matches!(s.next_event(&|| true).unwrap(), Event::Idle));
+    }
+    let broker = ActiveMq::shared();
+    let dest = Destination::unique("fn_threatq");
+    let mut soar = broker.soar(&dest);
+    soar.send_all(&[
+        ActionMessage::sample_rule("incident", 1),
+        ActionMessage::sample_rule("note", 2),
+    ]);
+    let mut s = StompSession::new(session_config(broker, broker.tls_port(), &dest)).unwrap();
+    let mut h = Collect(Vec::new());
+    let stop = Stop::new();
+    Service::new("Resilient")
+        .run(&mut s, &mut h, &stop)
+        .unwrap();
+    assert_eq!(h.0.len(), 2);
     assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "the 30 s wait was cut short"
+        soar.waiting_actions().is_empty(),
+        "both acknowledged before DISCONNECT"
     );
-    assert!(matches!(
-        s.send("/queue/x", &[], b"", &|| true),
-        Err(Error::Stopped)
-    ));
+
+    // No broker: the loop backs off; a stop cuts the wait short.
+    let dead = tq_testkit::rigs::free_port();
+    let mut s = StompSession::new(session_config(broker, dead, &dest)).unwrap();
+    let stop = Stop::new();
+    let mut svc = Service::new("Resilient");
+    svc.backoff_initial = Duration::from_secs(30);
+    svc.backoff_max = Duration::from_secs(30);
+    let stopper = stop.clone();
+    let t = Instant::now();
+    let th = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        stopper.request();
+    });
+    svc.run(&mut s, &mut Collect(Vec::new()), &stop).unwrap();
+    th.join().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "the 30 s wait was cut short: {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]

@@ -6,10 +6,9 @@
 //! - [`connection`]: one connected broker: TCP + TLS, CONNECT/CONNECTED with login and
 //!   host, heart-beats both ways, SUBSCRIBE (client-individual ack, `activemq.prefetchSize`),
 //!   ACK/NACK, SEND, RECEIPT, ERROR frames, DISCONNECT with a receipt.
-//! - [`session`]: the connection kept alive: connect, subscribe, and after a failure wait with
-//!   capped exponential backoff and jitter ([`tq_common::retry::Backoff`]), reconnect and
-//!   subscribe again. Deliveries carry the connection they came on, so an ACK meant for a
-//!   connection that is gone is recognised as stale instead of being sent on the new one.
+//! - [`session`]: the [`tq_common::service::BrokerSession`] over a connection: the service
+//!   loop reconnects, resubscribes and writes the replies and ACKs workers queue
+//!   ([`Outgoing`]); an ACK for a connection that is gone sends nothing.
 //!
 //! Redelivery: ActiveMQ hands every delivered but unacknowledged message out again when the
 //! consumer's connection ends, with the same `message-id` and a new `ack` id. After a consumer
@@ -25,7 +24,7 @@ use std::time::Duration;
 
 pub use codec::{Command, Frame};
 pub use connection::{AckMode, Config, Connection, HeartBeat, Message, Subscription};
-pub use session::{AckOutcome, Delivery, Event, Session, SessionConfig};
+pub use session::{Delivery, Outgoing, SessionConfig, StompSession};
 
 /// What can go wrong talking to the broker; every variant names the broker (`host:port`),
 /// never a passcode.
@@ -114,8 +113,8 @@ pub enum Error {
         /// What was wrong.
         source: codec::EncodeError,
     },
-    /// The session was asked to stop while waiting to reconnect.
-    #[error("stopped while reconnecting to the STOMP broker")]
+    /// The service was asked to stop before it connected.
+    #[error("stopped before connecting to the STOMP broker")]
     Stopped,
 }
 

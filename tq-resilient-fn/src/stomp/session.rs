@@ -1,52 +1,33 @@
-//! A STOMP connection kept alive: subscribe on every (re)connect, reconnect after a failure
-//! with capped exponential backoff and jitter, never give up on a transient failure.
+//! The STOMP side of [`tq_common::service`]: a [`BrokerSession`] over one [`Connection`] at a
+//! time. The service loop owns reconnecting (capped backoff with jitter), resubscribing
+//! after every connect, the stop flag and the order of work; this session only connects,
+//! subscribes, receives and writes.
 //!
-//! [`Session::next_event`] drives it. It returns [`Event::Connected`] after each successful
-//! connect and subscribe, [`Event::Message`] for each delivery, [`Event::Idle`] when a poll
-//! interval passed quietly, and [`Event::Disconnected`] when the connection failed (the next
-//! call waits the backoff delay, cut short by `stop`, and reconnects). Fatal errors
-//! ([`Error::is_fatal`]: refused credentials, a refused subscription, unusable TLS settings)
-//! are returned instead of retried.
+//! Everything the connector writes goes through the loop as an [`Outgoing`] (the loop's
+//! `Ack`): replies (`SEND` to the message's `reply-to`) and acknowledgements. Workers hand
+//! them to the loop through its `Acker`, in order, and the loop writes them on the
+//! connection between two receives: one thread writes to the TLS socket, and a message's
+//! final reply is always on the wire before its ACK.
 //!
-//! Each [`Delivery`] remembers the connection it came on. ACK ids are only valid on that
-//! connection: [`Session::ack`] of a delivery from an earlier connection sends nothing and
-//! returns [`AckOutcome::Stale`] (the broker redelivers the message on the current one).
+//! An ACK names the connection its message came on ([`Delivery::connection`]): ACK ids are
+//! only valid there, so an ACK for a connection that is gone sends nothing (the broker
+//! redelivers that message on the new one, with the same `message-id`).
+//!
+//! While work is in flight ([`StompSession::busy`] above zero) a receive waits 2 ms at most
+//! instead of the poll interval, so that replies and ACKs queued by workers go out at once.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tq_common::retry::{sleep_unless, Backoff};
+use tq_common::service::{BrokerSession, Stop};
 use tq_common::tls::StreamConnector;
 
 use super::connection::{tls_connector, Config, Connection, Message, Subscription};
 use super::Error;
 
-/// Session settings.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// The connection settings.
-    pub connection: Config,
-    /// What to subscribe to on every connect.
-    pub subscriptions: Vec<Subscription>,
-    /// The first delay before reconnecting ...
-    pub backoff_initial: Duration,
-    /// ... doubling up to this cap ...
-    pub backoff_max: Duration,
-    /// ... plus up to this fraction at random.
-    pub backoff_jitter: f64,
-}
-
-impl SessionConfig {
-    /// A session with backoff 1 s doubling to 60 s, 25 % jitter.
-    pub fn new(connection: Config, subscriptions: Vec<Subscription>) -> SessionConfig {
-        SessionConfig {
-            connection,
-            subscriptions,
-            backoff_initial: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
-            backoff_jitter: 0.25,
-        }
-    }
-}
+/// How long a receive waits while work is in flight.
+const BUSY_POLL: Duration = Duration::from_millis(2);
 
 /// A message and the connection it arrived on.
 #[derive(Debug, Clone)]
@@ -57,61 +38,75 @@ pub struct Delivery {
     pub connection: u64,
 }
 
-/// What [`Session::next_event`] found.
-#[derive(Debug)]
-pub enum Event {
-    /// Connected and subscribed (connection number, starting at 1; how long it took).
-    Connected {
-        /// Which connection this is (1 for the first).
+impl Delivery {
+    /// The ACK of this delivery.
+    pub fn ack(&self) -> Outgoing {
+        Outgoing::Ack {
+            id: self.message.ack_id().to_string(),
+            connection: self.connection,
+        }
+    }
+}
+
+/// A frame for the loop to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// `SEND` (a reply).
+    Send {
+        /// The destination (the message's `reply-to`).
+        destination: String,
+        /// Headers (`correlation-id`, `persistent`).
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// `ACK` of a delivery.
+    Ack {
+        /// The delivery's `ack` id.
+        id: String,
+        /// The connection it came on.
         connection: u64,
-        /// From the start of the attempt to the last subscription's receipt.
-        took: Duration,
-    },
-    /// A message.
-    Message(Delivery),
-    /// Nothing arrived within the poll interval (or the session is waiting to reconnect
-    /// and `stop` said so).
-    Idle,
-    /// The connection failed; the next call waits `retry_in` (unless stopped), then
-    /// reconnects.
-    Disconnected {
-        /// Why.
-        error: Error,
-        /// The backoff delay before the next attempt.
-        retry_in: Duration,
     },
 }
 
-/// The result of [`Session::ack`] / [`Session::nack`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AckOutcome {
-    /// Sent on the connection the message came on.
-    Sent,
-    /// The message came on an earlier connection: nothing sent; it will be redelivered.
-    Stale,
+impl Outgoing {
+    /// A `SEND` of `body` to `destination` with `headers`.
+    pub fn send(destination: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Outgoing {
+        Outgoing::Send {
+            destination: destination.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body,
+        }
+    }
 }
 
-#[derive(Clone, Copy)]
-enum AckKind {
-    Ack,
-    Confirmed,
-    Nack,
+/// The session settings: the connection and what to subscribe to after every connect.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The connection settings.
+    pub connection: Config,
+    /// The subscriptions.
+    pub subscriptions: Vec<Subscription>,
 }
 
-/// A STOMP session; see the module docs.
-pub struct Session {
+/// A STOMP [`BrokerSession`]; see the module docs.
+pub struct StompSession {
     cfg: SessionConfig,
     connector: Option<StreamConnector>,
     conn: Option<Connection>,
     connections: u64,
-    backoff: Backoff,
-    /// When set, the next connect waits until then.
-    retry_at: Option<Instant>,
+    busy: Arc<AtomicUsize>,
+    short_poll: bool,
+    /// ACKs dropped because their connection was gone.
+    stale_acks: u64,
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for StompSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("StompSession")
             .field("broker", &self.cfg.connection.broker())
             .field("connections", &self.connections)
             .field("connected", &self.conn.is_some())
@@ -119,34 +114,42 @@ impl std::fmt::Debug for Session {
     }
 }
 
-impl Session {
-    /// A session (not connected yet). Fails only on unusable TLS settings.
-    pub fn new(cfg: SessionConfig) -> Result<Session, Error> {
+impl StompSession {
+    /// A session (not connected yet). Fails only on unusable TLS settings (an unreadable CA
+    /// file), naming them.
+    pub fn new(cfg: SessionConfig) -> Result<StompSession, Error> {
         let connector = tls_connector(&cfg.connection)?;
-        let backoff = Backoff::new(cfg.backoff_initial, cfg.backoff_max, cfg.backoff_jitter);
-        Ok(Session {
+        Ok(StompSession {
             cfg,
             connector,
             conn: None,
             connections: 0,
-            backoff,
-            retry_at: None,
+            busy: Arc::new(AtomicUsize::new(0)),
+            short_poll: false,
+            stale_acks: 0,
         })
     }
 
-    /// How many connections were opened (and subscribed) so far.
+    /// The count of work in flight: while above zero, receives wait [`BUSY_POLL`] at most.
+    /// The handler raises it when it hands a message to a worker; the worker lowers it after
+    /// queueing the message's last frame.
+    pub fn busy(&self) -> Arc<AtomicUsize> {
+        self.busy.clone()
+    }
+
+    /// How many connections were opened so far.
     pub fn connections(&self) -> u64 {
         self.connections
     }
 
-    /// Whether a connection is open.
-    pub fn is_connected(&self) -> bool {
-        self.conn.is_some()
-    }
-
-    /// The open connection, if any (to read its negotiated heart-beats, server ...).
+    /// The open connection, if any.
     pub fn connection(&self) -> Option<&Connection> {
         self.conn.as_ref()
+    }
+
+    /// ACKs not sent because their connection had ended.
+    pub fn stale_acks(&self) -> u64 {
+        self.stale_acks
     }
 
     /// The settings.
@@ -154,146 +157,145 @@ impl Session {
         &self.cfg
     }
 
-    /// One connect-and-subscribe attempt.
-    fn open(&mut self) -> Result<Duration, Error> {
-        let t0 = Instant::now();
-        let mut c = Connection::open(&self.cfg.connection, self.connector.as_ref())?;
-        for s in &self.cfg.subscriptions {
-            c.subscribe(s)?;
-        }
-        self.conn = Some(c);
-        self.connections += 1;
-        self.backoff.reset();
-        Ok(t0.elapsed())
-    }
-
-    /// Drops the connection after `error`: fatal errors come back as `Err`, others as
-    /// [`Event::Disconnected`] with the delay before the next attempt.
-    fn failed(&mut self, error: Error) -> Result<Event, Error> {
-        if error.is_fatal() {
-            self.conn = None;
-            return Err(error);
-        }
-        let retry_in = self.drop_connection();
-        Ok(Event::Disconnected { error, retry_in })
-    }
-
-    /// Forgets the connection; the next connect waits the returned backoff delay.
-    fn drop_connection(&mut self) -> Duration {
-        self.conn = None;
-        let retry_in = self.backoff.next_delay();
-        self.retry_at = Some(Instant::now() + retry_in);
-        retry_in
-    }
-
-    /// Waits for the backoff delay (unless `stop`), then connects and subscribes.
-    fn reconnect(&mut self, stop: &dyn Fn() -> bool) -> Result<Event, Error> {
-        if let Some(at) = self.retry_at.take() {
-            let wait = at.saturating_duration_since(Instant::now());
-            if sleep_unless(wait, Duration::from_millis(50), stop) {
-                self.retry_at = Some(at);
-                return Ok(Event::Idle);
-            }
-        }
-        match self.open() {
-            Ok(took) => Ok(Event::Connected {
-                connection: self.connections,
-                took,
+    fn open(&mut self) -> Result<&mut Connection, Error> {
+        match self.conn.as_mut() {
+            Some(c) => Ok(c),
+            None => Err(Error::Closed {
+                broker: self.cfg.connection.broker(),
             }),
-            Err(e) => self.failed(e),
         }
     }
 
-    /// The next event; see the module docs. `stop` cuts a backoff wait short.
-    pub fn next_event(&mut self, stop: &dyn Fn() -> bool) -> Result<Event, Error> {
-        let Some(conn) = self.conn.as_mut() else {
-            return self.reconnect(stop);
-        };
-        match conn.receive() {
-            Ok(Some(message)) => Ok(Event::Message(Delivery {
-                message,
-                connection: self.connections,
-            })),
-            Ok(None) => Ok(Event::Idle),
-            Err(e) => self.failed(e),
-        }
-    }
-
-    fn ack_or_nack(&mut self, d: &Delivery, how: AckKind) -> Result<AckOutcome, Error> {
-        if d.connection != self.connections {
-            return Ok(AckOutcome::Stale);
-        }
-        let Some(conn) = self.conn.as_mut() else {
-            return Ok(AckOutcome::Stale);
-        };
-        let id = d.message.ack_id();
-        let r = match how {
-            AckKind::Ack => conn.ack(id),
-            AckKind::Confirmed => conn.ack_confirmed(id),
-            AckKind::Nack => conn.nack(id),
-        };
-        match r {
-            Ok(()) => Ok(AckOutcome::Sent),
-            Err(e) => {
-                // The connection is gone; the message will be redelivered on the next one.
-                log::warn!("{e}");
-                self.drop_connection();
-                Ok(AckOutcome::Stale)
+    /// Writes one frame now (the loop calls this through [`BrokerSession::ack`]).
+    pub fn write(&mut self, out: Outgoing) -> Result<(), Error> {
+        match out {
+            Outgoing::Send {
+                destination,
+                headers,
+                body,
+            } => {
+                let h: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                self.open()?.send(&destination, &h, &body)
+            }
+            Outgoing::Ack { id, connection } => {
+                if connection != self.connections || self.conn.is_none() {
+                    self.stale_acks += 1;
+                    log::debug!(
+                        "ACK {id} not sent: its connection ({connection}) is gone; the broker \
+                         redelivers the message"
+                    );
+                    return Ok(());
+                }
+                self.open()?.ack(&id)
             }
         }
     }
 
-    /// ACK a delivery on the connection it came on; [`AckOutcome::Stale`] when that
-    /// connection is gone (nothing sent; the broker redelivers it).
-    pub fn ack(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
-        self.ack_or_nack(d, AckKind::Ack)
-    }
-
-    /// Like [`Session::ack`], and waits for the broker's RECEIPT (the ACK was processed).
-    /// Even so, a broker that crashes right after may not have stored it: deduplicate.
-    pub fn ack_confirmed(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
-        self.ack_or_nack(d, AckKind::Confirmed)
-    }
-
-    /// NACK a delivery (see [`Session::ack`]).
-    pub fn nack(&mut self, d: &Delivery) -> Result<AckOutcome, Error> {
-        self.ack_or_nack(d, AckKind::Nack)
-    }
-
-    /// SEND on the current connection, connecting first if there is none (waiting the
-    /// backoff, cut short by `stop` with [`Error::Stopped`]). A failed write drops the
-    /// connection and is returned, so the caller knows this frame was not sent.
-    pub fn send(
-        &mut self,
-        destination: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-        stop: &dyn Fn() -> bool,
-    ) -> Result<(), Error> {
-        while self.conn.is_none() {
-            if stop() {
-                return Err(Error::Stopped);
+    /// Like [`StompSession::write`], and waits for the broker's RECEIPT: when it returns the
+    /// broker has processed the frame (a sync point, e.g. before a planned broker restart).
+    pub fn write_confirmed(&mut self, out: Outgoing) -> Result<(), Error> {
+        match out {
+            Outgoing::Ack { id, connection } if connection == self.connections => {
+                self.open()?.ack_confirmed(&id)
             }
-            if let Event::Disconnected { error, retry_in } = self.reconnect(stop)? {
-                log::warn!("{error}; retrying in {retry_in:?}");
+            Outgoing::Send {
+                destination,
+                headers,
+                body,
+            } => {
+                let mut f =
+                    super::Frame::new(super::Command::Send).with("destination", &destination);
+                for (k, v) in &headers {
+                    f = f.with(k, v);
+                }
+                f.body = body;
+                self.open()?.request(f)
             }
+            stale => self.write(stale),
         }
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(Error::Stopped);
-        };
-        let r = conn.send(destination, headers, body);
-        if r.is_err() {
-            self.drop_connection();
-        }
-        r
     }
 
-    /// DISCONNECT (with a receipt) and close; unacknowledged messages are redelivered to the
-    /// next consumer.
-    pub fn disconnect(&mut self) -> Result<(), Error> {
+    /// DISCONNECT with a receipt and close (unacknowledged messages are redelivered).
+    pub fn close(&mut self) -> Result<(), Error> {
         match self.conn.take() {
             Some(c) => c.disconnect(),
             None => Ok(()),
         }
+    }
+}
+
+impl BrokerSession for StompSession {
+    type Message<'a> = Delivery;
+    type Ack = Outgoing;
+    type Error = Error;
+
+    fn connect(&mut self, stop: &Stop) -> Result<String, Error> {
+        if stop.requested() {
+            return Err(Error::Stopped);
+        }
+        self.conn = None;
+        let c = Connection::open(&self.cfg.connection, self.connector.as_ref())?;
+        let at = format!("{} ({})", c.broker(), c.server());
+        self.conn = Some(c);
+        self.short_poll = false;
+        Ok(at)
+    }
+
+    fn subscribe(&mut self) -> Result<String, Error> {
+        let subs = self.cfg.subscriptions.clone();
+        let c = self.open()?;
+        for s in &subs {
+            c.subscribe(s)?;
+        }
+        self.connections += 1;
+        Ok(subs
+            .iter()
+            .map(|s| {
+                let prefetch = s
+                    .prefetch
+                    .map(|p| format!(", prefetch {p}"))
+                    .unwrap_or_default();
+                format!("{}{prefetch}", s.destination)
+            })
+            .collect::<Vec<_>>()
+            .join(", "))
+    }
+
+    fn receive(&mut self) -> Result<Option<Delivery>, Error> {
+        let busy = self.busy.load(Ordering::Acquire) > 0;
+        let number = self.connections;
+        let poll = self.cfg.connection.poll_interval;
+        if busy != self.short_poll {
+            self.open()?
+                .set_poll_interval(if busy { BUSY_POLL } else { poll })?;
+            self.short_poll = busy;
+        }
+        let c = self.open()?;
+        Ok(c.receive()?.map(|message| Delivery {
+            message,
+            connection: number,
+        }))
+    }
+
+    fn ack(&mut self, out: Outgoing) -> Result<(), Error> {
+        self.write(out)
+    }
+
+    fn disconnect(&mut self) {
+        if let Err(e) = self.close() {
+            log::debug!("STOMP DISCONNECT: {e}");
+        }
+    }
+
+    fn reset(&mut self) {
+        self.conn = None;
+        self.short_poll = false;
+    }
+
+    fn is_fatal(error: &Error) -> bool {
+        error.is_fatal()
     }
 }
