@@ -401,6 +401,8 @@ pub fn serve(
 ) -> Result<(), crate::stomp::Error> {
     let mut svc = Service::new("Resilient");
     svc.stop_grace = STOP_GRACE;
+    // 1 s doubling to 60 s; the tests' TQ_RETRY_BASE_MS shortens the first wait.
+    svc.backoff_initial = tq_common::retry::base_from_env(Duration::from_secs(1));
     let r = svc.run(session, handler, stop);
     handler.shutdown();
     r

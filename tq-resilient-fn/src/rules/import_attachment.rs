@@ -7,6 +7,7 @@
 //! (same MD5) is not uploaded again.
 
 use tq_common::threatq::attachments::md5_hex;
+use tq_common::threatq::lookups::Lookup;
 use tq_common::threatq::{AttachmentUpload, Collection, ObjRef};
 
 use super::{indicator_status, RuleDef};
@@ -31,6 +32,34 @@ pub const RULE: RuleDef = RuleDef {
     run,
 };
 
+/// The ThreatQ file type an Attachment Type label means: the type of that name (Spearphish:
+/// "Spearphish Attachment"), ignoring case; else the one type whose name starts with it
+/// ("Intelligence" → "Intelligence Deliverable" where ThreatQ names it so). Another label
+/// is an error listing the file types this ThreatQ has.
+pub fn resolve_file_type(cx: &Ctx, label: &str) -> Result<String> {
+    let all = cx.tq.lookup_all(Lookup::AttachmentType)?;
+    let want = file_type(label);
+    if let Some(t) = all.iter().find(|t| t.name.eq_ignore_ascii_case(want)) {
+        return Ok(t.name.clone());
+    }
+    let prefix = format!("{} ", want.to_ascii_lowercase());
+    let starts: Vec<&str> = all
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| n.to_ascii_lowercase().starts_with(&prefix))
+        .collect();
+    if let [one] = starts.as_slice() {
+        return Ok(one.to_string());
+    }
+    Err(Error::action(format!(
+        "the Attachment Type \"{label}\" is no ThreatQ file type; ThreatQ has: {}",
+        all.iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
 fn run(cx: &Ctx, action: &ActionData) -> Result<String> {
     let att = action.attachment.as_ref().ok_or_else(|| {
         Error::action(format!(
@@ -42,7 +71,7 @@ fn run(cx: &Ctx, action: &ActionData) -> Result<String> {
     let label = action
         .select(ATTACHMENT_TYPE.name)?
         .unwrap_or_else(|| DEFAULT_TYPE.to_string());
-    let ftype = file_type(&label).to_string();
+    let ftype = resolve_file_type(cx, &label)?;
     let parse = action.yes_no(PARSE_INDICATORS.name)?.unwrap_or(false);
     let status = indicator_status(cx, action)?;
     let inc = action.incident.id;
