@@ -590,7 +590,7 @@ fn an_indicator_is_upserted_and_linked_to_an_event_in_one_call() {
     let body = serde_json::to_value(&up).unwrap();
     assert_eq!(body["events"], json!([{ "id": event.id }]), "{body}");
     fake.clear_requests();
-    let done = tq.consume_indicators(&[up.clone()]).unwrap();
+    let done = tq.consume_indicators(std::slice::from_ref(&up)).unwrap();
     assert_eq!(done.len(), 1);
     assert_eq!(
         fake.request_count(),

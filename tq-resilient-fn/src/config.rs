@@ -65,7 +65,9 @@ tq_common::options! {
     /// Retries of a failed acknowledgement or reply.
     pub STOMP_MAX_RETRIES: IntOpt =
         IntOpt::new("stomp_max_retries", "STOMP max retries").range(0, 100).default("3");
-    /// Messages the broker sends ahead (activemq.prefetchSize); empty = num_workers.
+    /// Messages the broker sends ahead (activemq.prefetchSize); empty = 4 × num_workers (a
+    /// message keeps its slot until its final reply and ACK, so the window is wider than
+    /// resilient-circuits' num_workers).
     pub STOMP_PREFETCH_LIMIT: Maybe<IntOpt> =
         IntOpt::new("stomp_prefetch_limit", "STOMP prefetch limit").range(1, 10_000).optional();
     /// Actions handled at the same time.

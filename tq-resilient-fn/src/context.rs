@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tq_common::threatq::ThreatQ;
 
+use crate::batch::UpsertBatcher;
 use crate::resilient::Resilient;
 use crate::settings::RuleSettings;
 
@@ -53,6 +54,8 @@ pub struct Ctx<'a> {
     pub rules: &'a RuleSettings,
     /// Per-incident locks.
     pub locks: &'a IncidentLocks,
+    /// Indicator upserts, batched across workers.
+    pub batch: &'a UpsertBatcher,
     progress: &'a (dyn Fn(&str) + Sync),
 }
 
@@ -63,6 +66,7 @@ impl<'a> Ctx<'a> {
         soar: Resilient,
         rules: &'a RuleSettings,
         locks: &'a IncidentLocks,
+        batch: &'a UpsertBatcher,
         progress: &'a (dyn Fn(&str) + Sync),
     ) -> Ctx<'a> {
         Ctx {
@@ -70,6 +74,7 @@ impl<'a> Ctx<'a> {
             soar,
             rules,
             locks,
+            batch,
             progress,
         }
     }

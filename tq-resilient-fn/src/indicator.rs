@@ -70,20 +70,9 @@ fn upsert_of(cx: &Ctx, value: &str, kind: &str, status: Option<&str>) -> Indicat
     u
 }
 
-/// Upserts one indicator (and its links); returns its id.
+/// Upserts one indicator (and its links), batched with other workers'; returns its id.
 fn consume_one(cx: &Ctx, up: IndicatorUpsert) -> Result<i64> {
-    let value = up.value.clone();
-    let done = cx.tq.consume_indicators(&[up])?;
-    done.iter()
-        .find(|c| c.value == value)
-        .or(done.first())
-        .map(|c| c.id)
-        .ok_or_else(|| {
-            Error::Remote(tq_common::Error::remote(
-                "ThreatQ",
-                format!("the upsert of {value} answered no indicator"),
-            ))
-        })
+    Ok(cx.batch.upsert(cx.tq, up)?)
 }
 
 /// Upserts `value` (type `kind`, `status`) linked to the event of `view`'s incident, in one

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
+pub mod batch;
 pub mod clear;
 pub mod config;
 pub mod context;

@@ -32,6 +32,7 @@ use tq_common::dedup::Index;
 use tq_common::service::{Acker, ConnectionEvent, Context, Handler, Service, Stop};
 use tq_common::threatq::ThreatQ;
 
+use crate::batch::UpsertBatcher;
 use crate::context::{Ctx, IncidentLocks};
 use crate::error::{Error, Result};
 use crate::message::{Payload, Reply, Results};
@@ -87,6 +88,7 @@ pub struct Processor {
     soar: Resilient,
     rules: RuleSettings,
     locks: IncidentLocks,
+    batch: UpsertBatcher,
     ledger: Mutex<Ledger>,
     busy: Arc<AtomicUsize>,
     stats: Stats,
@@ -128,6 +130,7 @@ impl Processor {
             soar,
             rules,
             locks: IncidentLocks::default(),
+            batch: UpsertBatcher::new(),
             ledger: Mutex::new(Ledger {
                 index,
                 inflight: HashMap::new(),
@@ -170,6 +173,7 @@ impl Processor {
             self.soar.in_context(m.header("Co3ContextToken")),
             &self.rules,
             &self.locks,
+            &self.batch,
             &progress,
         );
         let (name, outcome) = match payload {
@@ -369,8 +373,10 @@ impl Handler<StompSession> for FnThreatQ {
 
     fn progress(&mut self) -> Option<String> {
         let s = &self.proc.stats;
+        let (calls, items) = self.proc.batch.counts();
         Some(format!(
-            "{} message(s) handled ({} failed), {} redelivered after processing, {} in flight",
+            "{} message(s) handled ({} failed), {} redelivered after processing, {} in flight; \
+             {items} indicator upsert(s) in {calls} ThreatQ call(s)",
             s.handled.load(Ordering::Relaxed),
             s.failed.load(Ordering::Relaxed),
             s.repeated.load(Ordering::Relaxed),

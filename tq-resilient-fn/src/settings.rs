@@ -18,6 +18,11 @@ use crate::stomp::{self, Subscription};
 /// jitter (at most 47 s), then the action fails with an error reply naming ThreatQ.
 pub const THREATQ_RETRIES: u32 = 6;
 
+/// The default prefetch per worker: a message holds its prefetch slot from delivery to its
+/// ACK (after the final reply), so a window of one per worker would leave the broker idle
+/// while replies travel; four keep the workers fed (measured: docs/performance.md).
+pub const PREFETCH_PER_WORKER: i64 = 4;
+
 /// What the rules and functions need besides the clients.
 #[derive(Debug, Clone)]
 pub struct RuleSettings {
@@ -75,11 +80,12 @@ impl Settings {
             .to_string();
         let port = c.get(keys::RESILIENT_PORT);
         let (verify, ca_file) = trust(c.get(keys::CAFILE));
+        let workers = c.get(keys::NUM_WORKERS).max(1) as usize;
         let http = HttpSettings {
             ca_file: ca_file.clone(),
             verify_tls: verify,
             system: Some(crate::resilient::SYSTEM.to_string()),
-            ..HttpSettings::default()
+            ..pooled(workers)
         };
         let resilient = ResilientSettings {
             base_url: format!("https://{host}:{port}"),
@@ -101,11 +107,10 @@ impl Settings {
             (false, _) => stomp.insecure(),
             (true, file) => stomp.trust_ca_file(file),
         }
-        let workers = c.get(keys::NUM_WORKERS).max(1) as usize;
         let prefetch = c
             .get(keys::STOMP_PREFETCH_LIMIT)
-            .unwrap_or(workers as i64)
-            .max(1) as u32;
+            .unwrap_or(PREFETCH_PER_WORKER * workers as i64)
+            .clamp(1, 10_000) as u32;
         let custom_objects = mapping(c, keys::CUSTOM_OBJECTS)?
             .into_iter()
             .map(|(field, coll)| (field, Collection::from_path(&coll)))
@@ -135,11 +140,26 @@ impl Settings {
     }
 }
 
+/// Connection reuse for `workers` threads calling at once (one kept connection each, no TLS
+/// handshake per call), with small buffers (they grow when a head needs it) so that the
+/// kept connections cost little memory.
+pub fn pooled(workers: usize) -> HttpSettings {
+    HttpSettings {
+        idle_per_host: workers,
+        buffer_size: 16 * 1024,
+        ..HttpSettings::default()
+    }
+}
+
 /// The ThreatQ client of a run: `[fn_threatq]`'s connection, its calls retried for about a
-/// minute at most ([`THREATQ_RETRIES`]).
+/// minute at most ([`THREATQ_RETRIES`]), a kept connection per worker.
 pub fn threatq(c: &Config) -> Result<ThreatQ> {
+    let workers = c.get(keys::NUM_WORKERS).max(1) as usize;
+    let pool = pooled(workers);
     let http = Http::new(HttpSettings {
         retries: THREATQ_RETRIES,
+        idle_per_host: pool.idle_per_host,
+        buffer_size: pool.buffer_size,
         ..keys::THREATQ.http_settings(c)
     })?;
     Ok(ThreatQ::new(keys::THREATQ.settings(c), http))
