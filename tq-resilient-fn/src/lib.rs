@@ -158,6 +158,14 @@ impl Connector for ResilientFn {
 
     fn run(ctx: &Context, _args: &Args) -> Result<()> {
         let settings = settings::Settings::from_config(&ctx.config)?;
+        let mut session = stomp::StompSession::new(stomp::SessionConfig {
+            connection: settings.stomp.clone(),
+            subscriptions: Vec::new(),
+        })
+        .map_err(|e| tq_common::Error::usage(e.to_string()))?;
+        // The broker connection opens while the REST login picks the org (which names the
+        // destination).
+        let opening = session.open_ahead();
         let soar = resilient::Resilient::connect(&settings.resilient)?;
         log::info!(
             "Resilient {}: logged in as {}, org \"{}\" (id {})",
@@ -167,12 +175,8 @@ impl Connector for ResilientFn {
             soar.org().id
         );
         let tq = settings::threatq(&ctx.config)?;
-        let sub = settings.subscription(soar.org().id);
-        let mut session = stomp::StompSession::new(stomp::SessionConfig {
-            connection: settings.stomp.clone(),
-            subscriptions: vec![sub],
-        })
-        .map_err(|e| tq_common::Error::usage(e.to_string()))?;
+        session.set_subscriptions(vec![settings.subscription(soar.org().id)]);
+        session.adopt(opening.join());
         let index = service::index_path(ctx.state.path());
         let proc = service::Processor::new(tq, soar, settings.rules, &index, session.busy())?;
         let mut handler = service::FnThreatQ::new(proc, settings.workers);

@@ -167,6 +167,7 @@ impl Resilient {
     /// what to fix.
     pub fn connect(settings: &ResilientSettings) -> Result<Resilient> {
         let http = Http::new(settings.http.clone())?;
+        let answer = Arc::new(Mutex::new(None));
         let auth = match &settings.login {
             Login::Password { email, password } => Auth::Token(TokenCache::new(
                 SYSTEM,
@@ -174,6 +175,7 @@ impl Resilient {
                     base_url: settings.base_url.trim_end_matches('/').to_string(),
                     email: email.clone(),
                     password: password.clone(),
+                    answer: answer.clone(),
                 },
                 Duration::ZERO,
             )),
@@ -189,24 +191,28 @@ impl Resilient {
             },
         );
         rest.login()?;
-        let session = rest
-            .get("/rest/session", &[("include_permissions", "false")])
-            .map_err(|e| match (&e, &settings.login) {
-                (
-                    Error::Remote {
-                        status: Some(401), ..
-                    },
-                    Login::ApiKey { id, .. },
-                ) => Error::remote(
-                    SYSTEM,
-                    format!(
-                        "{} refused the API key {id} (HTTP 401): check [resilient] \
+        let logged_in = answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let session = match logged_in {
+            // The login's own answer holds the orgs and the user id.
+            Some(s) => Ok(s),
+            None => rest.get("/rest/session", &[("include_permissions", "false")]),
+        }
+        .map_err(|e| match (&e, &settings.login) {
+            (
+                Error::Remote {
+                    status: Some(401), ..
+                },
+                Login::ApiKey { id, .. },
+            ) => Error::remote(
+                SYSTEM,
+                format!(
+                    "{} refused the API key {id} (HTTP 401): check [resilient] \
                              api_key_id and api_key_secret",
-                        rest.base_url()
-                    ),
+                    rest.base_url()
                 ),
-                _ => e,
-            })?;
+            ),
+            _ => e,
+        })?;
         let org = pick_org(&session, settings.org.as_deref())?;
         let principal = match &settings.login {
             Login::ApiKey { .. } => Principal::ApiKey {

@@ -60,6 +60,9 @@ pub struct SessionLogin {
     pub email: String,
     /// The password.
     pub password: Secret,
+    /// The last login's answer (UserSessionDTO: `user_id`, `orgs`), so the org is picked
+    /// without asking again.
+    pub answer: std::sync::Arc<std::sync::Mutex<Option<Value>>>,
 }
 
 impl TokenSource for SessionLogin {
@@ -112,8 +115,14 @@ impl TokenSource for SessionLogin {
             .find(|(k, _)| *k == "JSESSIONID")
             .map(|(_, v)| v.to_string())
             .ok_or_else(|| Error::remote(SYSTEM, "the session answer sets no JSESSIONID cookie"))?;
-        Ok(Credential::default()
+        let credential = Credential::default()
             .with_header("X-sess-id", Secret::new(csrf))
-            .with_header("Cookie", Secret::new(format!("JSESSIONID={jsession}"))))
+            .with_header("Cookie", Secret::new(format!("JSESSIONID={jsession}")));
+        let mut keep = body;
+        if let Some(o) = keep.as_object_mut() {
+            o.remove("csrf_token");
+        }
+        *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(keep);
+        Ok(credential)
     }
 }

@@ -97,6 +97,8 @@ pub struct StompSession {
     cfg: SessionConfig,
     connector: Option<StreamConnector>,
     conn: Option<Connection>,
+    /// A connection opened ahead ([`StompSession::open_ahead`]), taken by the first connect.
+    ahead: Option<Connection>,
     connections: u64,
     busy: Arc<AtomicUsize>,
     short_poll: bool,
@@ -123,11 +125,35 @@ impl StompSession {
             cfg,
             connector,
             conn: None,
+            ahead: None,
             connections: 0,
             busy: Arc::new(AtomicUsize::new(0)),
             short_poll: false,
             stale_acks: 0,
         })
+    }
+
+    /// Starts opening a connection (TCP, TLS, CONNECT) on another thread, so that it
+    /// overlaps other start-up work; hand the outcome to [`StompSession::adopt`].
+    pub fn open_ahead(&self) -> std::thread::JoinHandle<Result<Connection, Error>> {
+        let cfg = self.cfg.connection.clone();
+        let connector = self.connector.clone();
+        std::thread::spawn(move || Connection::open(&cfg, connector.as_ref()))
+    }
+
+    /// Takes a connection opened ahead for the first connect; a failed one is logged and
+    /// the service loop connects (and retries) as usual.
+    pub fn adopt(&mut self, opened: std::thread::Result<Result<Connection, Error>>) {
+        match opened {
+            Ok(Ok(c)) => self.ahead = Some(c),
+            Ok(Err(e)) => log::debug!("opening the STOMP connection ahead: {e}"),
+            Err(_) => log::debug!("opening the STOMP connection ahead: the thread failed"),
+        }
+    }
+
+    /// Replaces what is subscribed after every connect.
+    pub fn set_subscriptions(&mut self, subscriptions: Vec<Subscription>) {
+        self.cfg.subscriptions = subscriptions;
     }
 
     /// The count of work in flight: while above zero, receives wait [`BUSY_POLL`] at most.
@@ -237,7 +263,10 @@ impl BrokerSession for StompSession {
             return Err(Error::Stopped);
         }
         self.conn = None;
-        let c = Connection::open(&self.cfg.connection, self.connector.as_ref())?;
+        let c = match self.ahead.take() {
+            Some(c) => c,
+            None => Connection::open(&self.cfg.connection, self.connector.as_ref())?,
+        };
         let at = format!("{} ({})", c.broker(), c.server());
         self.conn = Some(c);
         self.short_poll = false;
