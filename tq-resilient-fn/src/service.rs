@@ -51,6 +51,22 @@ pub const STOP_GRACE: Duration = Duration::from_secs(8);
 const DONE: u64 = 1;
 const FAILED: u64 = 2;
 
+/// What a rule message acts on, for the interim reply ("artifact 11 of incident 2095").
+fn object_of(a: &crate::message::ActionData) -> String {
+    let inc = a.incident.id;
+    if let Some(x) = &a.artifact {
+        format!("artifact {} of incident {inc}", x.id)
+    } else if let Some(n) = &a.note {
+        format!("note {} of incident {inc}", n.id)
+    } else if let Some(x) = &a.attachment {
+        format!("attachment {} of incident {inc}", x.id)
+    } else if let Some(t) = &a.task {
+        format!("task {} of incident {inc}", t.id)
+    } else {
+        format!("incident {inc}")
+    }
+}
+
 /// The processed-id index of a lock file: `<lock without .lock>.processed` beside it.
 pub fn index_path(state_file: &Path) -> PathBuf {
     let name = state_file
@@ -158,14 +174,44 @@ impl Processor {
             }
         };
         let t0 = Instant::now();
-        let payload = Payload::parse(m.header("Co3MessagePayload"), m.body());
-        let what = match &payload {
-            Ok(Payload::Action(_)) => "rule".to_string(),
-            Ok(Payload::Function(f)) => f.function.name.clone(),
-            Err(_) => "message".to_string(),
+        // What the message asks for: the rule (its name looked up by `action_id`) or the
+        // function; the interim reply names it.
+        enum Work {
+            Rule(Box<crate::message::ActionData>, &'static rules::RuleDef),
+            Function(
+                Box<crate::message::FunctionData>,
+                &'static functions::FunctionDef,
+            ),
+        }
+        let work = match Payload::parse(m.header("Co3MessagePayload"), m.body()) {
+            Err(e) => Err(("message".to_string(), Error::from(e))),
+            Ok(Payload::Action(a)) => match self.rule_of(&a) {
+                Ok(rule) => Ok(Work::Rule(a, rule)),
+                Err(e) => Err(("rule".to_string(), e)),
+            },
+            Ok(Payload::Function(f)) => match functions::by_name(&f.function.name) {
+                Some(def) => Ok(Work::Function(f, def)),
+                None => Err((
+                    f.function.name.clone(),
+                    Error::action(format!(
+                        "the function {} is not one of this integration's ({})",
+                        f.function.name,
+                        functions::ALL
+                            .iter()
+                            .map(|d| d.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                )),
+            },
+        };
+        let what = match &work {
+            Ok(Work::Rule(a, r)) => format!("{} ({})", r.name, object_of(a)),
+            Ok(Work::Function(_, d)) => d.name.to_string(),
+            Err((w, _)) => w.clone(),
         };
         send(&Reply::interim(format!(
-            "tq-resilient-fn: processing {what}"
+            "tq-resilient-fn: working on {what}"
         )));
         let progress = |text: &str| send(&Reply::interim(text));
         let cx = Ctx::new(
@@ -176,30 +222,15 @@ impl Processor {
             &self.batch,
             &progress,
         );
-        let (name, outcome) = match payload {
-            Err(e) => (what, Err(Error::from(e))),
-            Ok(Payload::Action(a)) => match self.rule_of(&a) {
-                Ok(rule) => (rule.name.to_string(), (rule.run)(&cx, &a).map(Reply::done)),
-                Err(e) => ("rule".to_string(), Err(e)),
-            },
-            Ok(Payload::Function(f)) => match functions::by_name(&f.function.name) {
-                Some(def) => (
-                    def.name.to_string(),
-                    (def.run)(&cx, &f).map(|r| Reply::function_result(Results::Plain(r))),
-                ),
-                None => (
-                    f.function.name.clone(),
-                    Err(Error::action(format!(
-                        "the function {} is not one of this integration's ({})",
-                        f.function.name,
-                        functions::ALL
-                            .iter()
-                            .map(|d| d.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))),
-                ),
-            },
+        let (name, outcome) = match work {
+            Err((w, e)) => (w, Err(e)),
+            Ok(Work::Rule(a, rule)) => {
+                (rule.name.to_string(), (rule.run)(&cx, &a).map(Reply::done))
+            }
+            Ok(Work::Function(f, def)) => (
+                def.name.to_string(),
+                (def.run)(&cx, &f).map(|r| Reply::function_result(Results::Plain(r))),
+            ),
         };
         let ms = t0.elapsed().as_millis();
         let (reply, code) = match outcome {

@@ -182,3 +182,34 @@ fn customize_and_clear_destination_read_app_config_as_run_does() {
     assert!(text(&out).contains("stop it first"), "{}", text(&out));
     drop(lock);
 }
+
+#[test]
+fn the_systemd_units_name_app_config_and_lock_and_their_flags_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for unit in ["tq-resilient-fn.service", "tq-resilient-fn@.service"] {
+        let unit_text = fs::read_to_string(root.join("scripts/systemd").join(unit)).expect("unit");
+        assert!(unit_text.contains("Environment=APP_CONFIG_FILE="), "{unit}");
+        assert!(unit_text.contains("Environment=APP_LOCK_FILE="), "{unit}");
+        assert!(unit_text.contains("Restart=always"), "{unit}");
+        assert!(unit_text.contains("NoNewPrivileges=yes"), "{unit}");
+        let exec = unit_text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .expect("ExecStart");
+        let mut words = exec.split_whitespace();
+        assert_eq!(words.next(), Some("/usr/bin/tq-resilient-fn"), "{unit}");
+        let args: Vec<&str> = words.collect();
+        assert_eq!(args.first(), Some(&"run"), "{unit}");
+        // The unit's flags parse: the run goes as far as the (missing) app.config.
+        let d = tempfile::tempdir().expect("tempdir");
+        let out = run(cmd(d.path(), d.path())
+            .args(&args)
+            .env("APP_CONFIG_FILE", d.path().join("missing/app.config")));
+        assert_eq!(code(&out), 2, "{unit}: {}", text(&out));
+        assert!(
+            text(&out).contains("missing/app.config"),
+            "{unit}: {}",
+            text(&out)
+        );
+    }
+}
