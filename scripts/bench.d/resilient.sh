@@ -81,6 +81,9 @@ if fo:
               "ratio": round(med(fp, "hwm_kib") / med(fo, "hwm_kib"), 1)}
     row("peak RSS (VmHWM)", round(med(fo, "hwm_kib") / 1024, 1), "MiB", "", **kw)
     if fp:
-        row("errors (error replies)", sum(r["errors"] for r in s0 + s2 + fo), "replies", "0",
-            peer="resilient-circuits", peer_value=sum(r["errors"] for r in fp))
+        ours_bad = sum(r["errors"] + r.get("missing", 0) for r in s0 + s2 + fo)
+        peer_bad = sum(r["errors"] + r.get("missing", 0) for r in fp)
+        row("actions without a successful final reply (errors + none in 120 s)", ours_bad, "actions", "0",
+            peer="resilient-circuits", peer_value=peer_bad,
+            note=f"of {sum(r['n'] for r in s0 + s2 + fo)} ours, {sum(r['n'] for r in fp)} the peer's")
 PY

@@ -190,15 +190,7 @@ pub fn missing_export(installed: &Installed, destination: &str, parts: Parts) ->
     };
     if parts.definitions {
         if !installed.destinations.contains(destination) {
-            dests.push(json!({
-                "name": destination,
-                "programmatic_name": destination,
-                "destination_type": 0,
-                "expect_ack": true,
-                "users": [],
-                "uuid": uuid_of("destination", destination),
-                "export_key": destination,
-            }));
+            dests.push(destination_json(destination));
         }
         for f in all_fields() {
             if installed.field_uuid(&f).is_none() {
@@ -239,15 +231,7 @@ pub fn missing_export(installed: &Installed, destination: &str, parts: Parts) ->
             && dests.is_empty()
             && !rules_out.is_empty()
         {
-            dests.push(json!({
-                "name": destination,
-                "programmatic_name": destination,
-                "destination_type": 0,
-                "expect_ack": true,
-                "users": [],
-                "uuid": uuid_of("destination", destination),
-                "export_key": destination,
-            }));
+            dests.push(destination_json(destination));
         }
     }
     if dests.is_empty() && fields_out.is_empty() && functions_out.is_empty() && rules_out.is_empty()
@@ -287,6 +271,20 @@ pub fn missing_export(installed: &Installed, destination: &str, parts: Parts) ->
         o.insert(k.into(), json!([]));
     }
     Some(Value::Object(o))
+}
+
+/// The message destination as an export holds it: a queue expecting acknowledgements; its
+/// members are added afterwards ([`Resilient::join_destination`]).
+fn destination_json(destination: &str) -> Value {
+    json!({
+        "name": destination,
+        "programmatic_name": destination,
+        "destination_type": 0,
+        "expect_ack": true,
+        "users": [],
+        "uuid": uuid_of("destination", destination),
+        "export_key": destination,
+    })
 }
 
 fn function_json(
@@ -378,7 +376,7 @@ fn names_of(export: &Value, key: &str, field: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `customize` command: see the module docs. Returns the lines it printed.
+/// The `customize` command: see the module docs; what it does is printed on `out`.
 pub fn run(
     soar: &Resilient,
     destination: &str,
