@@ -106,6 +106,13 @@ fn start_ours(s: &Setup) -> (Child, Duration) {
     (child, t0.elapsed())
 }
 
+/// The service's own "connect to subscribed: N ms" (TCP connect to the SUBSCRIBE receipt).
+fn connect_to_subscribed(s: &Setup) -> Option<f64> {
+    let log = std::fs::read_to_string(s.dir.path().join("tq-resilient-fn.log")).ok()?;
+    let at = log.find("connect to subscribed: ")? + "connect to subscribed: ".len();
+    log[at..].split(' ').next()?.parse().ok()
+}
+
 fn stop(mut c: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &c.id().to_string()])
@@ -238,6 +245,7 @@ fn run_ours(s: &Setup, case: &str, latency_ms: u64, msgs: &[ActionMessage]) {
         "rate": ((msgs.len() - b.missing) as f64 / b.span).round(), "span_s": b.span,
         "errors": b.errors, "missing": b.missing,
         "startup_ms": startup.as_secs_f64() * 1000.0, "rss_idle_kib": idle_kib,
+        "connect_to_subscribed_ms": connect_to_subscribed(s),
         "rss_steady_kib": steady, "hwm_kib": hwm, "cpu_s": cpu,
         "per_cpu_s": (msgs.len() as f64 / cpu.max(1e-6)).round(),
         "requests_per_msg": requests as f64 / msgs.len() as f64,

@@ -99,6 +99,8 @@ pub struct StompSession {
     conn: Option<Connection>,
     /// A connection opened ahead ([`StompSession::open_ahead`]), taken by the first connect.
     ahead: Option<Connection>,
+    /// When the current connection attempt began (TCP connect).
+    connect_started: Option<std::time::Instant>,
     connections: u64,
     busy: Arc<AtomicUsize>,
     short_poll: bool,
@@ -126,6 +128,7 @@ impl StompSession {
             connector,
             conn: None,
             ahead: None,
+            connect_started: None,
             connections: 0,
             busy: Arc::new(AtomicUsize::new(0)),
             short_poll: false,
@@ -135,7 +138,8 @@ impl StompSession {
 
     /// Starts opening a connection (TCP, TLS, CONNECT) on another thread, so that it
     /// overlaps other start-up work; hand the outcome to [`StompSession::adopt`].
-    pub fn open_ahead(&self) -> std::thread::JoinHandle<Result<Connection, Error>> {
+    pub fn open_ahead(&mut self) -> std::thread::JoinHandle<Result<Connection, Error>> {
+        self.connect_started = Some(std::time::Instant::now());
         let cfg = self.cfg.connection.clone();
         let connector = self.connector.clone();
         std::thread::spawn(move || Connection::open(&cfg, connector.as_ref()))
@@ -265,7 +269,10 @@ impl BrokerSession for StompSession {
         self.conn = None;
         let c = match self.ahead.take() {
             Some(c) => c,
-            None => Connection::open(&self.cfg.connection, self.connector.as_ref())?,
+            None => {
+                self.connect_started = Some(std::time::Instant::now());
+                Connection::open(&self.cfg.connection, self.connector.as_ref())?
+            }
         };
         let at = format!("{} ({})", c.broker(), c.server());
         self.conn = Some(c);
@@ -280,7 +287,12 @@ impl BrokerSession for StompSession {
             c.subscribe(s)?;
         }
         self.connections += 1;
-        Ok(subs
+        let took = self
+            .connect_started
+            .take()
+            .map(|t| format!(" (connect to subscribed: {} ms)", t.elapsed().as_millis()))
+            .unwrap_or_default();
+        let subs = subs
             .iter()
             .map(|s| {
                 let prefetch = s
@@ -290,7 +302,8 @@ impl BrokerSession for StompSession {
                 format!("{}{prefetch}", s.destination)
             })
             .collect::<Vec<_>>()
-            .join(", "))
+            .join(", ");
+        Ok(format!("{subs}{took}"))
     }
 
     fn receive(&mut self) -> Result<Option<Delivery>, Error> {
