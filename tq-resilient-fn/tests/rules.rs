@@ -700,6 +700,9 @@ fn the_four_functions_with_their_inputs_and_results() {
     let ip = rig.tq.add_indicator("10.0.0.1", "IP Address", "Active");
     let rel = rig.tq.add_indicator("evil.example.com", "FQDN", "Active");
     rig.tq.link("indicators", ip, "indicators", rel);
+    let fp_kept = rig
+        .soar
+        .add_artifact(2095, "Email Sender", "bad@example.com");
     let msgs = [
         // Add Indicator with a type (select form) and without (parsed from the value).
         rig.function(
@@ -733,6 +736,13 @@ fn the_four_functions_with_their_inputs_and_results() {
             94,
         ),
         rig.function("threatq_no_such_function", json!({}), 95),
+        rig.function(
+            "threatq_mark_false_positive",
+            json!({"threatq_incident_id": 2095, "threatq_artifact_id": fp_kept,
+                   "threatq_indicator_value": "bad@example.com",
+                   "threatq_remove_artifact_after_marking": false}),
+            96,
+        ),
     ];
     let r = exchange(&mut soar, &msgs);
     let results = |inv: u64| {
@@ -772,4 +782,12 @@ fn the_four_functions_with_their_inputs_and_results() {
     );
     let e = error_text(&r, "invid:95");
     assert!(e.contains("threatq_no_such_function"), "{e}");
+    // Remove after marking false: marked (created typed from its artifact), artifact kept.
+    assert_eq!(results(96)["artifact_removed"], false);
+    let mail = rig.tq.indicator_by_value("bad@example.com").unwrap();
+    assert_eq!(mail["type"]["name"], "Email Address");
+    assert_eq!(attr(&mail, "False Positive"), ["Yes"]);
+    assert!(artifacts(&rig, 2095)
+        .iter()
+        .any(|(_, v)| v == "bad@example.com"));
 }
