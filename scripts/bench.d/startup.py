@@ -2,7 +2,9 @@
 """Cold start, peak RSS and stripped size of every connector binary, and the peer's floor.
 
 For each binary: `--version` wall time (median of 30 runs after one warm-up), `--check`
-against tq-sim (median of 15 runs: config load, TLS, login, user, status lookup), peak RSS
+against tq-sim (median of 15 runs: config load, TLS, login, user, status lookup, and the
+connector's other systems: CTR, the SMTP sink with the watchlist user and the data
+collection of tq-email-alerts), peak RSS
 of `--check` (ru_maxrss from wait4), and the size of the stripped release binary. Peer in
 the same run: `python3 -c "import requests"` in the repo's venv (the originals' minimum
 import cost). Prints one JSON object per line (scripts/bench renders the table).
@@ -66,10 +68,17 @@ def main():
         size = os.path.getsize(path) / (1024 * 1024)
         emit(bench="size", metric=f"{b} stripped binary", value=round(size, 2), unit="MiB", target="<= 6 MB")
 
-    # --check against tq-sim: configure each connector through TQ_* first.
+    # --check against tq-sim: configure each connector through TQ_* first. tq-email-alerts
+    # also logs in to an SMTP server: the tests' aiosmtpd sink (python3-aiosmtpd).
     sim = subprocess.Popen([os.path.join(bin_dir, "tq-sim"), "--seed", "--with-ctr", "--ignore-stdin"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    mail_dir = tempfile.TemporaryDirectory()
+    sink_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "tq-testkit", "src", "rigs", "smtp_sink.py")
+    sink = subprocess.Popen(["/usr/bin/python3", sink_script, "--port", "0", "--maildir", mail_dir.name],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
+        smtp_port = sink.stdout.readline().split()[1].rsplit(":", 1)[1]  # READY 127.0.0.1:PORT plain
         vals = {}
         for line in sim.stdout:
             k, _, v = line.strip().partition("=")
@@ -83,7 +92,16 @@ def main():
             extra = {"tq-ctr-enrich": {"TQ_CONNECTOR_API_URL": vals["ctr_url"],
                                        "TQ_CONNECTOR_CLIENT_ID": vals["ctr_client_id"],
                                        "TQ_CONNECTOR_CLIENT_PASSWORD": vals["ctr_client_password"],
-                                       "TQ_CONNECTOR_SAVED_SEARCH": "CTR Enrichment"}}
+                                       "TQ_CONNECTOR_SAVED_SEARCH": "CTR Enrichment"},
+                     "tq-email-alerts": {"TQ_CONNECTOR_EMAIL": "alerts@tq-sim.example",
+                                         "TQ_CONNECTOR_RECIPIENTS": "soc@example.org",
+                                         "TQ_CONNECTOR_SMTP_HOST": "127.0.0.1",
+                                         "TQ_CONNECTOR_PORT": smtp_port,
+                                         "TQ_CONNECTOR_SKIP_LOGIN": "true",
+                                         "TQ_CONNECTOR_ENABLE_WATCHLIST": "true",
+                                         "TQ_CONNECTOR_WATCHLIST_USERS": "ann.analyst@example.com",
+                                         "TQ_CONNECTOR_ENABLE_DATA_COLLECTION": "true",
+                                         "TQ_CONNECTOR_DATA_COLLECTION_NAME": "Phishing Watch"}}
             for b in CHECKED:
                 path = os.path.join(bin_dir, b)
                 e = dict(env, **extra.get(b, {}))
@@ -98,6 +116,9 @@ def main():
     finally:
         sim.terminate()
         sim.wait()
+        sink.terminate()
+        sink.wait()
+        mail_dir.cleanup()
 
 
 if __name__ == "__main__":

@@ -26,4 +26,9 @@ cat "$work/tie.out"
 echo "(exit status $tie_rc)"
 echo
 echo "What changed in ThreatQ (attributes from source \"McAfee TIE Reputation Change\"):"
-TQ_URL=$TQ_URL python3 "$root/scripts/demo.d/show_threatq.py" --all "McAfee TIE Reputation Change"
+TQ_URL=$TQ_URL python3 "$root/scripts/demo.d/show_threatq.py" --all "McAfee TIE Reputation Change" |
+  tee "$work/tie.shown"
+report "listened on the DXL fabric: $(grep -o 'stopped (.*)' "$work/tie.out" |
+  sed 's/stopped (\([0-9]*\) received, \([0-9]*\) accepted)/\1 reputation changes received, \2 written/')" \
+  "(the Known Trusted one is left out by the default filters);"
+report "$(tail -n1 "$work/tie.shown" | sed 's/^ *//') (its MD5, SHA-1 and SHA-256)"

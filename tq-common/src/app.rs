@@ -21,7 +21,7 @@
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::cli::{validate_instance_name, Cli, CommonArgs, ConnectorFlags};
 use crate::config::{
@@ -156,6 +156,10 @@ pub struct InstanceFiles {
     pub state: PathBuf,
     /// The lock file.
     pub lock: PathBuf,
+    /// `None`: a run finding the lock held exits at once ("previous run still active").
+    /// `Some(d)`: it waits up to `d` for the lock, then fails (runs that must each happen,
+    /// one after the other: the syncs of one RT ticket).
+    pub lock_wait: Option<Duration>,
 }
 
 impl InstanceFiles {
@@ -165,7 +169,14 @@ impl InstanceFiles {
             dir: dir.to_path_buf(),
             state: dir.join(format!("{instance}.state.json")),
             lock: dir.join(format!("{instance}.lock")),
+            lock_wait: None,
         }
+    }
+
+    /// Runs wait up to `d` for the lock instead of exiting when it is held.
+    pub fn waiting_for_lock(mut self, d: Duration) -> InstanceFiles {
+        self.lock_wait = Some(d);
+        self
     }
 
     /// Around a given lock file: the state beside it, named after it
@@ -183,6 +194,7 @@ impl InstanceFiles {
         InstanceFiles {
             state: dir.join(format!("{stem}.state.json")),
             lock: lock.to_path_buf(),
+            lock_wait: None,
             dir,
         }
     }
@@ -291,8 +303,8 @@ pub trait Connector {
     fn run(ctx: &Context, flags: &Self::Flags) -> Result<()>;
 }
 
-/// A standard connector binary: parses argv ([`Cli`]), answers `--print-options-md` and
-/// `--print-spec`, builds the [`Invocation`] and [`run`]s it. Returns the exit code.
+/// A standard connector binary: parses argv ([`Cli`]), answers `--print-options-md`,
+/// `--print-spec`, `--write-man` and `--print-completions`, builds the [`Invocation`] and [`run`]s it. Returns the exit code.
 pub fn main<C, I>(argv: I) -> i32
 where
     C: Connector,
@@ -350,6 +362,9 @@ where
         println!("{}", spec.spec_line());
         return 0;
     }
+    if let Some(code) = base.print_generated(&spec, || Cli::<C::Flags>::command_for(&spec)) {
+        return code;
+    }
     match cli.flags.invocation(&spec, &cli.common) {
         Ok(inv) => run_with::<C>(&spec, inv, &cli.flags),
         Err(e) => fail(spec.binary, &base.log_location(), &e),
@@ -395,8 +410,18 @@ fn run_steps<C: Connector>(
     if inv.check {
         return Ok(check_report(spec.binary, &ctx, || C::check(&ctx, flags)));
     }
-    let Some(_lock) = hold_lock(&inv.files.lock)? else {
-        return Ok(0);
+    let _lock = match inv.files.lock_wait {
+        None => match hold_lock(&inv.files.lock)? {
+            Some(l) => l,
+            None => return Ok(0),
+        },
+        Some(wait) => crate::lock::wait_lock(&inv.files.lock, wait)?.ok_or_else(|| {
+            Error::runtime(format!(
+                "{} is still held by another run after {} s; try again later",
+                inv.files.lock.display(),
+                wait.as_secs()
+            ))
+        })?,
     };
     // A corrupt state file stops every connector the same way, before any work.
     ctx.state.verify()?;

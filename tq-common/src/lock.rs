@@ -45,6 +45,27 @@ pub fn try_lock(path: &Path) -> crate::Result<Option<InstanceLock>> {
     }
 }
 
+/// Takes the lock, waiting up to `timeout` for another process to release it (polling every
+/// 50 ms). `Ok(None)` when it is still held after `timeout`. For locks that serialise work
+/// rather than skip it: two syncs of one ticket run one after the other.
+pub fn wait_lock(path: &Path, timeout: std::time::Duration) -> crate::Result<Option<InstanceLock>> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut logged = false;
+    loop {
+        if let Some(l) = try_lock(path)? {
+            return Ok(Some(l));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        if !logged {
+            log::info!("waiting for {} (held by another run)", path.display());
+            logged = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +78,24 @@ mod tests {
         assert!(try_lock(&p).unwrap().is_none());
         drop(first);
         assert!(try_lock(&p).unwrap().is_some());
+    }
+
+    #[test]
+    fn wait_lock_waits_for_the_holder_and_gives_up_after_the_timeout() {
+        use std::time::{Duration, Instant};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.lock");
+        let first = try_lock(&p).unwrap().expect("first lock");
+        let t0 = Instant::now();
+        assert!(wait_lock(&p, Duration::from_millis(200)).unwrap().is_none());
+        assert!(t0.elapsed() >= Duration::from_millis(200));
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(first);
+        });
+        let t0 = Instant::now();
+        assert!(wait_lock(&p, Duration::from_secs(5)).unwrap().is_some());
+        assert!(t0.elapsed() >= Duration::from_millis(100));
+        releaser.join().unwrap();
     }
 }

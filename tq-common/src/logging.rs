@@ -1,13 +1,16 @@
 //! Logging: one line per record, `<RFC 3339 UTC time> <LEVEL> <module>: <message>`,
 //! appended to `<logdir>/<instance>.log` or written to stdout (`-ll stdout`).
 //!
+//! A log file holds threat data and host names: it is created with mode 0640 (less if the
+//! umask says so), and an existing one that other users can read gets a warning.
+//!
 //! Verbosity 1/2/3 = warn/info/debug for our own crates; other crates (ureq, native-tls)
 //! never log below warn, so request headers can never reach the log. Every line also
 //! passes through the redaction list: any value wrapped in [`crate::Secret`] (and
 //! tokens the clients receive) is replaced by `***` wherever it appears.
 
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, RwLock};
@@ -22,6 +25,9 @@ const TIME_FORMAT: &[FormatItem<'static>] =
 /// Values shorter than this are not registered for redaction: masking "a" or "no"
 /// everywhere would make logs unreadable without protecting anything real.
 const MIN_REDACT_LEN: usize = 4;
+
+/// The mode a new log file is created with (the umask may take more away).
+pub const LOG_FILE_MODE: u32 = 0o640;
 
 fn redaction_list() -> &'static RwLock<Vec<String>> {
     static LIST: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
@@ -177,6 +183,17 @@ pub fn init(
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(level.max(LevelFilter::Warn));
     }
+    if let Some(p) = &path {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(p) {
+            if meta.permissions().mode() & 0o007 != 0 {
+                log::warn!(
+                    "{} is readable by other users and holds threat data: chmod 640 it",
+                    p.display()
+                );
+            }
+        }
+    }
     Ok(path)
 }
 
@@ -189,16 +206,11 @@ fn open_log(path: &Path) -> Result<File, crate::Error> {
             ))
         })?;
     }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| {
-            crate::Error::usage(format!(
-                "cannot open log file {}: {e} (check -ll/--loglocation)",
-                path.display()
-            ))
-        })
+    crate::files::open_append(path, LOG_FILE_MODE).map_err(|e| {
+        crate::Error::usage(format!(
+            "cannot open the log file {e} (check -ll/--loglocation)"
+        ))
+    })
 }
 
 /// Logs at info level that a long job made progress: `done` of `total` `what`.
@@ -222,6 +234,21 @@ mod tests {
             "x *** y *** no"
         );
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn log_files_are_created_0640_or_tighter() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("logs/x.log");
+        let f = open_log(&p).unwrap();
+        drop(f);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & !LOG_FILE_MODE, 0, "log file mode {mode:o}");
+        assert_eq!(mode & 0o007, 0, "readable by others: {mode:o}");
+        // An unopenable log names the file and the flag.
+        let e = open_log(&dir.path().join("logs")).unwrap_err().to_string();
+        assert!(e.contains("logs") && e.contains("-ll"), "{e}");
     }
 
     #[test]

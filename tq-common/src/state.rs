@@ -4,6 +4,10 @@
 //! A state file that cannot be parsed is never reset silently: it is moved aside to
 //! `<file>.corrupt-<UTC time>` and the run stops with exit 2, saying so; the next run
 //! starts from a fresh state, which repeats work rather than losing it.
+//!
+//! A state file of a newer format (written by a later release, e.g. before a downgrade) is
+//! not corrupt: the run stops with exit 2 saying so, and the file is kept where it is, so
+//! that the newer release finds it again.
 
 use std::path::{Path, PathBuf};
 
@@ -58,17 +62,30 @@ impl StateFile {
                 })
             }
         };
-        let parsed = serde_json::from_slice::<EnvelopeIn>(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|env| {
-                if env.version != self.version {
-                    return Err(format!(
-                        "format version {} is not the supported version {}",
+        let envelope = serde_json::from_slice::<EnvelopeIn>(&bytes);
+        if let Ok(env) = &envelope {
+            if env.version > self.version {
+                return Err(Error::State {
+                    path: self.path.clone(),
+                    message: format!(
+                        "has format version {}, written by a newer release; this release reads \
+                         version {}. The file is kept as it is: run the newer release, or move \
+                         the file away to start from a fresh state (everything is processed \
+                         again, without duplicates)",
                         env.version, self.version
-                    ));
-                }
-                serde_json::from_value::<T>(env.data).map_err(|e| e.to_string())
-            });
+                    ),
+                });
+            }
+        }
+        let parsed = envelope.map_err(|e| e.to_string()).and_then(|env| {
+            if env.version != self.version {
+                return Err(format!(
+                    "format version {} is not the supported version {}",
+                    env.version, self.version
+                ));
+            }
+            serde_json::from_value::<T>(env.data).map_err(|e| e.to_string())
+        });
         match parsed {
             Ok(v) => Ok(Some(v)),
             Err(why) => Err(self.move_aside(&why)),
@@ -168,5 +185,30 @@ mod tests {
         let p = dir.path().join("x.state.json");
         StateFile::new(&p, 1).save(&1u32).unwrap();
         assert!(StateFile::new(&p, 2).load::<u32>().is_err());
+    }
+
+    #[test]
+    fn newer_version_is_refused_and_kept_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.state.json");
+        StateFile::new(&p, 3).save(&7u32).unwrap();
+        let before = std::fs::read(&p).unwrap();
+        let err = StateFile::new(&p, 2).load::<u32>().unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&p.display().to_string()) && msg.contains("newer release"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("version 3") && msg.contains("version 2"),
+            "{msg}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), before, "kept as it was");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing moved aside"
+        );
     }
 }

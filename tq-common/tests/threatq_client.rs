@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tq_common::threatq::collections::SearchMatch;
 use tq_common::threatq::{
     AttributeWrite, Collection, EventCreate, Indicator, IndicatorUpsert, NameRef, ObjRef, ThreatQ,
 };
@@ -171,6 +172,21 @@ fn saved_search_found_by_exact_name_whether_or_not_the_server_filters() {
         assert!(
             e.contains("no saved search is named exactly \"High\""),
             "{e}"
+        );
+        let SearchMatch::NotFound { others } = tq.find_saved_search("High").unwrap() else {
+            panic!("found \"High\"")
+        };
+        // A server that ignores the filter lists the others too (names for the error).
+        assert_eq!(
+            others.contains(&"High IPs 2".to_string()),
+            !filter,
+            "{others:?}"
+        );
+        let twin = fake.add_saved_search("High IPs", json!({"type_name": "FQDN"}));
+        assert_eq!(
+            tq.find_saved_search("High IPs").unwrap(),
+            SearchMatch::Several(vec![want.clone(), twin]),
+            "filter={filter}"
         );
     }
 }

@@ -444,6 +444,25 @@ fn users_are_listed_and_found_by_email_or_name() {
         err.contains("\"mallory\"") && err.contains("Dave <dave@example.com>"),
         "{err}"
     );
+    // Several at once, from one listing, in the order asked.
+    let before = fake.count("GET", "/api/users");
+    tq.find_user("Dave").unwrap();
+    let one = fake.count("GET", "/api/users") - before;
+    let found = tq.find_users(&["Dave", " bob@EXAMPLE.com "]).unwrap();
+    assert_eq!(
+        fake.count("GET", "/api/users") - before - one,
+        one,
+        "one listing for both"
+    );
+    assert_eq!(
+        found.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
+        vec!["dave@example.com", "bob@example.com"]
+    );
+    let err = tq
+        .find_users(&["Carol", "mallory", "eve"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"mallory\", \"eve\""), "{err}");
 }
 
 #[test]
@@ -465,7 +484,7 @@ fn a_users_watchlist_is_read_with_what_changed() {
     fake.add_attribute("indicators", ids[6], "Confidence", "High", Some("Analyst"));
     fake.set_indicator_status(ids[6], "Review");
 
-    let watched = tq.watched_by(bob, &Collection::Indicators).unwrap();
+    let watched = tq.watched_by(&[bob], &Collection::Indicators).unwrap();
     let got: Vec<i64> = watched.iter().map(|w| w.id).collect();
     assert_eq!(got, vec![ids[1] as i64, ids[6] as i64], "through all pages");
     let w = &watched[1];
@@ -475,21 +494,51 @@ fn a_users_watchlist_is_read_with_what_changed() {
     assert_eq!(w.attributes[0].name, "Confidence");
     assert_eq!(w.status_name.as_deref(), Some("Review"));
     assert!(w.touched_at >= w.updated_at);
-    let events = tq.watched_by(bob, &Collection::Events).unwrap();
+    assert!(
+        watched[1].watchlist.iter().all(|e| e.user_id == Some(bob)),
+        "only the entries of the users asked for"
+    );
+    let events = tq.watched_by(&[bob], &Collection::Events).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].label(), "watched event");
 
-    let my = tq.watched_by(me, &Collection::Indicators).unwrap();
+    let my = tq.watched_by(&[me], &Collection::Indicators).unwrap();
     assert_eq!(
         my.iter().map(|w| w.id).collect::<Vec<_>>(),
         vec![ids[3] as i64]
     );
+    // Both users in one scan: each object once, with the entries of each watcher.
+    fake.watch_as(me as u64, "indicators", ids[6]);
+    let requests = fake.request_count();
+    tq.watched_by(&[bob], &Collection::Indicators).unwrap();
+    let one_user = fake.request_count() - requests;
+    let both = tq.watched_by(&[bob, me], &Collection::Indicators).unwrap();
+    assert_eq!(
+        fake.request_count() - requests - one_user,
+        one_user,
+        "two users cost one scan, as one user does"
+    );
+    let watchers = |id: u64| -> Vec<Option<i64>> {
+        let w = both.iter().find(|w| w.id == id as i64).expect("watched");
+        w.watchlist.iter().map(|e| e.user_id).collect()
+    };
+    assert_eq!(both.len(), 3);
+    assert_eq!(watchers(ids[3]), vec![Some(me)]);
+    let mut six = watchers(ids[6]);
+    six.sort();
+    let mut want = vec![Some(bob), Some(me)];
+    want.sort();
+    assert_eq!(six, want);
     tq.unwatch(&ObjRef::indicator(ids[3] as i64), mine.id)
         .unwrap();
-    assert!(tq
-        .watched_by(me, &Collection::Indicators)
-        .unwrap()
-        .is_empty());
+    assert_eq!(
+        tq.watched_by(&[me], &Collection::Indicators)
+            .unwrap()
+            .iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>(),
+        vec![ids[6] as i64]
+    );
 }
 
 #[test]

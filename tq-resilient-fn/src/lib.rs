@@ -36,7 +36,7 @@ pub mod task;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tq_common::app::{self, Connector, ConnectorSpec, Context, Loaded};
 use tq_common::cli::{normalize_args, BaseArgs};
 use tq_common::config::options_markdown;
@@ -261,6 +261,9 @@ where
     if args.base.print_spec {
         println!("{}", ResilientFn::SPEC.spec_line());
         return 0;
+    }
+    if let Some(code) = args.base.print_generated(&ResilientFn::SPEC, Args::command) {
+        return code;
     }
     let log = args.base.log_location();
     let outcome = match args.command.unwrap_or(Command::Run) {

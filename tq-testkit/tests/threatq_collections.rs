@@ -202,3 +202,40 @@ fn saved_searches_over_other_collections() {
     ));
     assert_eq!(v["total"], 0);
 }
+
+#[test]
+fn a_data_collection_over_several_object_types() {
+    let tq = FakeThreatQ::start();
+    tq.add_indicator("198.51.100.1", "IP Address", "Active");
+    tq.add_indicator("198.51.100.2", "IP Address", "Review");
+    tq.add_event("Phish 1", "Spearphish");
+    tq.add_event("Incident 1", "Incident");
+    tq.add_adversary("Example Actor");
+    let hash = tq.add_data_collection(
+        "Watch these",
+        &[
+            ("indicators", json!({"status_name": "Active"})),
+            ("events", json!({"type_name": "Spearphish"})),
+        ],
+    );
+    let c = Tq::login(&tq);
+    let run = |objs: &str| {
+        let (st, v) = c.get(&format!("/{objs}/query/hash/{hash}?limit=10&cursorMark=*"));
+        assert_eq!(st, 200, "{v}");
+        v
+    };
+    let v = run("indicators");
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["data"][0]["value"], "198.51.100.1");
+    let v = run("events");
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["data"][0]["title"], "Phish 1");
+    assert_eq!(
+        run("adversaries")["total"],
+        0,
+        "a type the collection does not cover"
+    );
+    let (_, v) = c.get("/search/query");
+    assert_eq!(v["data"][0]["name"], "Watch these");
+    assert_eq!(v["data"][0]["hash"], hash.as_str());
+}

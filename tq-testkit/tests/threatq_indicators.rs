@@ -465,6 +465,67 @@ fn query_criteria_filters_sort_and_paging() {
     assert_eq!(error_field(&v), "limit");
 }
 
+/// `{"value": {"+in": [...]}}` (a batch asking which of its values exist) is answered from
+/// the store's value index: the same rows as the equivalent scan (`+or` of equalities), of
+/// every type, with paging; values compare as text (ThreatQ's value is a string column), so
+/// "07" is not "7" and hex digests never meet as numbers.
+#[test]
+fn value_in_query_answers_as_the_scan_does() {
+    let tq = FakeThreatQ::start();
+    tq.add_indicator("h1.example", "FQDN", "Active");
+    tq.add_indicator("h1.example", "String", "Review");
+    tq.add_indicator("0000000000000000000000000000000a", "MD5", "Review");
+    tq.add_indicator("00000000000000000000000000000007", "MD5", "Review");
+    tq.add_indicator(
+        "0000000000000000000000000000000000000007",
+        "SHA-1",
+        "Review",
+    );
+    // Both read as the number "infinity"; as text they differ.
+    tq.add_indicator("0500000000000e120000000000000000", "MD5", "Review");
+    tq.add_indicator("0500000000000e130000000000000000", "MD5", "Review");
+    tq.add_indicator("192.0.2.9", "IP Address", "Review");
+    for i in 0..40 {
+        tq.add_indicator(&format!("{i:040x}z"), "String", "Review");
+    }
+    let c = Tq::login(&tq);
+    let asked = json!([
+        "h1.example",
+        "07",
+        "00000000000000000000000000000007",
+        "0000000000000000000000000000000a",
+        "0500000000000e120000000000000000",
+        "nope",
+        "0000000000000000000000000000000000000005z",
+        "0000000000000000000000000000000000000006z"
+    ]);
+    let scan = json!({"+or": asked.as_array().unwrap().iter().map(|v| json!({"value": v})).collect::<Vec<_>>()});
+    let ids = |criteria: Value, limit: usize| -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (st, v) = c.post(
+                &format!("/indicators/query?limit={limit}&offset={offset}&sort=id"),
+                json!({ "criteria": criteria }),
+            );
+            assert_eq!(st, 200, "{v}");
+            let page = v["data"].as_array().unwrap().clone();
+            out.extend(page.iter().map(|d| d["id"].as_u64().unwrap()));
+            offset += limit;
+            if offset >= v["total"].as_u64().unwrap() as usize {
+                return out;
+            }
+        }
+    };
+    let fast = ids(json!({"value": {"+in": asked}}), 2);
+    assert_eq!(fast, ids(scan, 100));
+    assert_eq!(
+        fast.len(),
+        7,
+        "2 h1.example, the MD5 7, a, e12, 5z, 6z: {fast:?}"
+    );
+}
+
 #[test]
 fn limit_is_capped_and_total_always_reported() {
     let tq = FakeThreatQ::builder().max_limit(7).start();

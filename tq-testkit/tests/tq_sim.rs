@@ -72,7 +72,8 @@ fn seeded_sim_serves_and_stops_on_sigterm() {
             .send_json(json!({})),
     );
     assert!(v["total"].as_u64().unwrap() >= 30, "{v}");
-    assert_eq!(l["saved_search"].len(), 2);
+    assert_eq!(l["saved_search"].len(), 3);
+    assert_eq!(get("watcher"), "Ann Analyst <ann.analyst@example.com>");
     let hash = l["saved_search"][0].split('|').nth(1).unwrap().to_string();
     let (st, v) = common::json_of(
         agent
@@ -95,6 +96,60 @@ fn seeded_sim_serves_and_stops_on_sigterm() {
     assert!(wait_exit(&mut child).success());
     assert!(dir.join("ca.pem").exists(), "a given --cert-dir is kept");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--seed` then SIGUSR1: the seeded changes of the e-mail alerts demo, once.
+#[test]
+fn sigusr1_makes_the_seeded_changes_once() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tq-sim"))
+        .args(["--seed", "--ignore-stdin"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn tq-sim");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines: HashMap<String, String> = HashMap::new();
+    for line in out.by_ref() {
+        let line = line.unwrap();
+        let (k, v) = line.split_once('=').expect("key=value");
+        if k == "ready" {
+            break;
+        }
+        lines.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
+    let url = lines["url"].clone();
+    let agent = common::agent(&std::fs::read_to_string(&lines["ca_file"]).unwrap());
+    let (_, v) = common::json_of(agent.post(format!("{url}/api/token")).send_json(json!({
+        "email": lines["username"], "password": lines["password"],
+        "grant_type": "password", "client_id": lines["client_id"]
+    })));
+    let auth = format!("Bearer {}", v["access_token"].as_str().unwrap());
+    let fqdns = || {
+        let (_, v) = common::json_of(
+            agent
+                .post(format!("{url}/api/indicators/query?limit=1"))
+                .header("Authorization", &auth)
+                .send_json(json!({"filters": {"type_name": "FQDN"}})),
+        );
+        v["total"].as_u64().unwrap()
+    };
+    let before = fqdns();
+    let usr1 = |pid: u32| {
+        assert!(Command::new("kill")
+            .args(["-USR1", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success())
+    };
+    usr1(child.id());
+    assert_eq!(out.next().unwrap().unwrap(), "changes=6");
+    assert_eq!(fqdns(), before + 3);
+    usr1(child.id());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fqdns(), before + 3, "once");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(wait_exit(&mut child).success());
 }
 
 #[test]

@@ -10,10 +10,12 @@
 //! Measured: changes/s from the first publish until ThreatQ holds every indicator, ThreatQ
 //! requests during that span, the listener's VmRSS after the run (steady) and VmHWM (peak).
 //!
-//! With `TQ_BENCH_SINK=1` ThreatQ is a minimal stand-in (token + bulk consume answered in
-//! constant time per item, on the shared test server) instead of FakeThreatQ, so that the
-//! figure is the listener's own ceiling (FakeThreatQ parses, checks and stores every
-//! indicator and takes about 50 ms per 1,500). `TQ_BENCH_LATENCY_MS` adds latency to every
+//! With `TQ_BENCH_SINK=1` ThreatQ is a minimal stand-in (token, the existence query and
+//! bulk consume answered in constant time per item, on the shared test server) instead of
+//! FakeThreatQ, so that the figure is the listener's own ceiling (FakeThreatQ parses, checks
+//! and stores every indicator and takes about 50 ms per 1,500). `TQ_BENCH_VERBOSITY` sets
+//! the listener's `-v` (default 2); `TQ_DUMP_SMAPS=1` prints where its resident memory is
+//! after the run. `TQ_BENCH_LATENCY_MS` adds latency to every
 //! request.
 
 use std::path::PathBuf;
@@ -88,7 +90,8 @@ impl Target {
     }
 }
 
-/// Token and bulk consume, constant time per item: `{"total": n, "data": [{id, value}]}`.
+/// Token, the existence query (nothing exists) and bulk consume, constant time per item:
+/// `{"total": n, "data": [{id, value}]}`.
 fn sink(ca: &TestCa) -> Target {
     let dir = TempDir::new("tq-sink");
     let ca_path = dir.path().join("ca.pem");
@@ -101,6 +104,11 @@ fn sink(ca: &TestCa) -> Target {
             ("POST", "/api/token") => Response::json(
                 200,
                 &serde_json::json!({"access_token": "bench-token", "token_type": "Bearer", "expires_in": 3600}),
+            ),
+            // Which of a batch's values exist: none (every change is a new file).
+            ("POST", "/api/indicators/query") => Response::json(
+                200,
+                &serde_json::json!({"total": 0, "data": [], "limit": 500, "offset": 0}),
             ),
             ("POST", "/api/indicators/consume") => {
                 // Cheap on purpose (the sink shares the 2 cores with the listener): only
@@ -213,7 +221,8 @@ fn main() {
     let mut child = Command::new(&bin)
         .arg("-c")
         .arg(dir.path())
-        .args(["-ll", "stdout", "-v", "2"])
+        .args(["-ll", "stdout", "-v"])
+        .arg(std::env::var("TQ_BENCH_VERBOSITY").unwrap_or_else(|_| "2".into()))
         .stdin(Stdio::null())
         .stdout(out.try_clone().expect("clone"))
         .stderr(out)
@@ -287,6 +296,7 @@ fn main() {
     let hwm = Proc::pid(pid).status_kb("VmHWM:");
     if std::env::var_os("TQ_DUMP_SMAPS").is_some() {
         Proc::pid(pid).print_rss_by_mapping();
+        print_anonymous_mappings(pid);
     }
     if std::env::var_os("TQ_BENCH_SHOW_LOG").is_some() {
         eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
@@ -315,4 +325,38 @@ fn main() {
         "{{\"changes\":{n},\"changes_per_s\":{rate_e2e:.0},\"requests\":{requests},\"changes_per_request\":{:.1},\"rss_start_kB\":{startup_rss},\"rss_max_kB\":{max_rss},\"rss_steady_kB\":{steady_rss},\"vmhwm_kB\":{hwm},\"listener_cpu_s\":{cpu:.2}}}",
         n as f64 / requests.max(1) as f64
     );
+}
+
+/// Each mapping of `pid` with its size and resident part (file: the program and library
+/// segments; anon: thread stacks, malloc arenas, large allocations), for `TQ_DUMP_SMAPS=1`.
+fn print_anonymous_mappings(pid: u32) {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut head = String::new();
+    let mut size = 0;
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            head = line.to_string();
+        } else if let Some(v) = line.strip_prefix("Size:") {
+            size = v
+                .trim()
+                .trim_end_matches(" kB")
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Rss:") {
+            let rss = v
+                .trim()
+                .trim_end_matches(" kB")
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0);
+            let fields: Vec<&str> = head.split_whitespace().collect();
+            let anonymous = fields.len() < 6 || fields[5].starts_with('[');
+            if rss > 0 {
+                let kind = if anonymous { "anon" } else { "file" };
+                eprintln!("{kind} {:>8} kB of {size:>8} kB  {head}", rss);
+            }
+        }
+    }
 }

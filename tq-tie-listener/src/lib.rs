@@ -58,6 +58,12 @@ impl Connector for TieListener {
     const SPEC: ConnectorSpec =
         tq_common::spec!("tq-conn-mcafee-tie-reputation-change").options(options::OPTIONS);
 
+    /// The filters and where the DXL certificate comes from (exit 2 before `--check` or a
+    /// run when neither `cert_dir` nor ePO is set).
+    fn validate(ctx: &Context, flags: &Flags) -> Result<()> {
+        listener::Settings::from_context(ctx, flags.suffix.as_deref()).map(|_| ())
+    }
+
     fn check(ctx: &Context, flags: &Flags) -> Vec<(String, Result<String>)> {
         listener::check(ctx, flags.suffix.as_deref())
     }

@@ -67,12 +67,52 @@ impl Settings {
             password: c.get(options::EPO_PASSWORD).unwrap_or_default(),
             ca_file: c.get(options::EPO_CA_FILE),
         });
-        Ok(Settings {
+        let s = Settings {
             filter,
             names: Names::new(suffix),
             cert_dir: c.get(options::CERT_DIR),
             epo,
-        })
+        };
+        s.certificate_source(ctx)?;
+        Ok(s)
+    }
+
+    /// Where the DXL certificate comes from must be settled before anything runs, so that
+    /// `--check` and the run refuse an incomplete config alike (exit 2, naming the key):
+    /// `cert_dir`, else a directory provisioned earlier, else ePO with its user and password.
+    fn certificate_source(&self, ctx: &Context) -> Result<()> {
+        use crate::options;
+        let c = &ctx.config;
+        if self.cert_dir.is_some() {
+            return Ok(());
+        }
+        let provisioned = provision::provisioned_dir(&ctx.config_dir, &ctx.instance);
+        if provisioned.join(crate::dxlconfig::CONFIG_FILE).exists() {
+            return Ok(());
+        }
+        let Some(epo) = &self.epo else {
+            return Err(c.error(
+                options::CERT_DIR,
+                "is not set, and neither is epo_host: set cert_dir to an OpenDXL client \
+                 directory, or epo_host, epo_username and epo_password to provision a DXL \
+                 certificate through ePO",
+            ));
+        };
+        if epo.username.trim().is_empty() {
+            return Err(c.error(
+                options::EPO_USERNAME,
+                "is missing; epo_host is set, so the ePO user that provisions the DXL \
+                 certificate is needed (or set cert_dir instead)",
+            ));
+        }
+        if epo.password.is_empty() {
+            return Err(c.error(
+                options::EPO_PASSWORD,
+                "is missing; epo_host is set, so the password of epo_username is needed \
+                 (or set cert_dir instead)",
+            ));
+        }
+        Ok(())
     }
 
     /// The DXL client directory (provisioning it if needed).
@@ -95,18 +135,6 @@ fn tls_of(cfg: &DxlClientConfig) -> Result<StreamConnector> {
 pub fn check(ctx: &Context, suffix: Option<&str>) -> Vec<(String, Result<String>)> {
     let outcome = (|| {
         let s = Settings::from_context(ctx, suffix)?;
-        let provisioned = provision::provisioned_dir(&ctx.config_dir, &ctx.instance);
-        if s.cert_dir.is_none()
-            && s.epo.is_none()
-            && !provisioned.join(crate::dxlconfig::CONFIG_FILE).exists()
-        {
-            // A fresh config: nothing to reach yet. The run itself refuses to start so.
-            return Ok(
-                "not configured yet: set [connector] cert_dir, or epo_host with \
-                       epo_username and epo_password, before starting the listener"
-                    .to_string(),
-            );
-        }
         let cfg = s.dxl_client(ctx)?;
         let tls = tls_of(&cfg)?;
         // The same broker list walk as the run: each broker by host name, then IP.
@@ -309,7 +337,7 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal<Change>, stop:
         }
         last_flush = Instant::now();
         heap.used();
-        match writer.write(tq, &batch.items, batch.recovered) {
+        match writer.write(tq, &batch.items) {
             Ok(o) => {
                 if let Err(e) = journal.ack(batch.end, batch.len()) {
                     log::error!("acknowledging the queue: {e}");
@@ -330,9 +358,11 @@ fn write_loop(tq: &ThreatQ, mut writer: Writer, journal: &Journal<Change>, stop:
                     );
                 }
                 log::debug!(
-                    "wrote {} file(s) ({} indicator(s), {} unchanged, {} row(s) updated)",
+                    "wrote {} file(s) ({} indicator(s), {} of them new; {} file(s) unchanged, \
+                     {} row(s) updated)",
                     o.written,
                     o.indicators,
+                    o.new_indicators,
                     o.unchanged,
                     o.updated_rows
                 );

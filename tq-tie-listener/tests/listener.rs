@@ -2,7 +2,6 @@
 //! (TLS, client certificates required), events published by the real Python OpenDXL client,
 //! FakeThreatQ and the fake ePO.
 
-use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -10,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tq_common::service::Stop;
 use tq_testkit::certs::TestCa;
 use tq_testkit::epo::FakeEpo;
 use tq_testkit::rigs::dxl::{self as rig, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
@@ -17,6 +17,7 @@ use tq_testkit::rigs::mosquitto::Mosquitto;
 use tq_testkit::rigs::TempDir;
 use tq_testkit::server::Fault;
 use tq_testkit::threatq::FakeThreatQ;
+use tq_tie_listener::{dxl, mqtt};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-tie-listener");
 const WAIT: Duration = Duration::from_secs(30);
@@ -26,7 +27,15 @@ struct Listener {
     dir: PathBuf,
     suffix: Option<String>,
     child: Option<Child>,
+    /// stdout and stderr, appended across restarts (the journal, under systemd).
     log: PathBuf,
+    /// Where the log lines go: `log` with `-ll stdout`, else the `-ll` directory's file.
+    lines: PathBuf,
+    /// The executable (the binary, or a link to it under the original name).
+    program: PathBuf,
+    /// The command line after the program; `None`: `-c DIR -ll stdout -v 3 [--suffix S]`.
+    args: Option<Vec<String>>,
+    env: Vec<(String, String)>,
 }
 
 fn config_text(tq: &FakeThreatQ, connector: &[(&str, String)]) -> String {
@@ -53,23 +62,51 @@ impl Listener {
         let ini = dir.join(format!("{instance}.ini"));
         std::fs::write(&ini, config).expect("write ini");
         std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let log = dir.join(format!("{instance}.console"));
         Listener {
             dir: dir.to_path_buf(),
-            log: dir.join(format!("{instance}.console")),
+            lines: log.clone(),
+            log,
             suffix: suffix.map(str::to_string),
             child: None,
+            program: PathBuf::from(BIN),
+            args: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// Another process on the same config directory and instance, with its own console.
+    fn twin(&self, name: &str) -> Listener {
+        let log = self.dir.join(format!("{name}.console"));
+        Listener {
+            dir: self.dir.clone(),
+            suffix: self.suffix.clone(),
+            child: None,
+            lines: log.clone(),
+            log,
+            program: self.program.clone(),
+            args: self.args.clone(),
+            env: self.env.clone(),
         }
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("-c")
-            .arg(&self.dir)
-            .args(["-ll", "stdout", "-v", "3"]);
-        if let Some(s) = &self.suffix {
-            c.args(["--suffix", s]);
+        let mut c = Command::new(&self.program);
+        match &self.args {
+            Some(args) => {
+                c.args(args);
+            }
+            None => {
+                c.arg("-c")
+                    .arg(&self.dir)
+                    .args(["-ll", "stdout", "-v", "3"]);
+                if let Some(s) = &self.suffix {
+                    c.args(["--suffix", s]);
+                }
+            }
         }
         c.env("TQ_RETRY_BASE_MS", "10");
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 
@@ -91,8 +128,28 @@ impl Listener {
         self.child = Some(child);
     }
 
+    /// The log lines (console or `-ll` file).
     fn console(&self) -> String {
+        std::fs::read_to_string(&self.lines).unwrap_or_default()
+    }
+
+    /// What the process wrote on stdout and stderr.
+    fn journal(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log lines contain `needle`.
+    fn wait_for(&self, needle: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.console().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} within {WAIT:?}:\n{}\n{}",
+                self.console(),
+                self.journal()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until the console shows `n` "listening:" lines (n-th (re)connect).
@@ -670,29 +727,108 @@ fn threatq_down_a_minute_then_sigkill_and_restart_writes_each_change_once() {
     }
 }
 
-/// The broker is killed and restarted three times: the listener reconnects and
-/// resubscribes each time, and what is published after that reaches ThreatQ.
+/// The broker is killed and restarted three times while events keep flowing: the listener
+/// reconnects and resubscribes each time, and every event published while it was
+/// subscribed reaches ThreatQ exactly once. (What is published while no subscriber is
+/// connected is dropped by the broker, as with any clean MQTT session, the SDK's included.)
 #[test]
-fn broker_restarted_three_times_listener_resubscribes() {
+fn broker_restarted_three_times_while_events_flow() {
     let mut rig = Rig::new();
     let mut l = rig.listener(None, &[]);
     l.start();
     l.wait_listening(1);
-    for round in 0..=3u64 {
-        let n = 2000 + round;
-        rig.publish(&[enterprise_change(n, 1, 1)]);
-        wait_indicator(&rig.tq, &FileHashes::numbered(n).md5.expect("md5"));
-        if round < 3 {
-            rig.broker.kill();
-            std::thread::sleep(Duration::from_millis(300));
-            rig.broker.restart();
-            l.wait_listening(round as usize + 2);
-        }
+    let mut windows: Vec<(Instant, Instant)> = Vec::new();
+    let mut subscribed = Instant::now();
+
+    // The flow: one new file every 10 ms, through our own MQTT client, reconnecting while
+    // the broker is down; each event with the time its publish returned.
+    let stop = Stop::new();
+    let flow = {
+        let (stop, port) = (stop.clone(), rig.broker.port());
+        let p = &rig.publisher;
+        let tls = mqtt::client_tls(&p.ca_bundle, &p.cert, &p.key).expect("tls");
+        std::thread::spawn(move || {
+            let mut sent: Vec<(u64, Instant)> = Vec::new();
+            let mut n = 5000u64;
+            while !stop.requested() {
+                let mut o = mqtt::Options::new(mqtt::random_client_id());
+                o.connect_timeout = Duration::from_secs(2);
+                let Ok(mut c) = mqtt::Connection::open("127.0.0.1", port, &tls, &o) else {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
+                while !stop.requested() {
+                    let payload = enterprise_change(n, 1, n % 7).to_string();
+                    let msg =
+                        dxl::Outgoing::event(&format!("{{flow-{n}}}"), payload.as_bytes()).encode();
+                    if c.publish(rig::TOPIC_FILE_REPCHANGE, &msg).is_err() {
+                        break;
+                    }
+                    sent.push((n, Instant::now()));
+                    n += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            sent
+        })
+    };
+    for round in 0..3 {
+        std::thread::sleep(Duration::from_millis(800));
+        let killed = Instant::now();
+        rig.broker.kill();
+        windows.push((subscribed, killed));
+        std::thread::sleep(Duration::from_millis(300));
+        rig.broker.restart();
+        l.wait_listening(round + 2);
+        subscribed = Instant::now();
     }
-    let mut console = String::new();
-    let _ = std::fs::File::open(&l.log).and_then(|mut f| f.read_to_string(&mut console));
-    assert_eq!(console.matches("listening: connected").count(), 4);
+    std::thread::sleep(Duration::from_millis(800));
+    windows.push((subscribed, Instant::now()));
+    stop.request();
+    let sent = flow.join().expect("flow thread");
+    // Published well inside a window: after the "listening" line was seen, and not in the
+    // last 300 ms before the broker was killed (it may die before passing them on).
+    let margin = Duration::from_millis(300);
+    let expected: Vec<u64> = sent
+        .iter()
+        .filter(|(_, at)| {
+            windows
+                .iter()
+                .any(|(from, to)| at > from && *at + margin < *to)
+        })
+        .map(|(n, _)| *n)
+        .collect();
+    assert!(
+        expected.len() > 100,
+        "too few events in the windows: {} of {} sent",
+        expected.len(),
+        sent.len()
+    );
+    for n in &expected {
+        wait_indicator(&rig.tq, &FileHashes::numbered(*n).md5.expect("md5"));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
     assert!(l.terminate().0.success());
+    assert_eq!(l.console().matches("listening: connected").count(), 4);
+    assert_eq!(rig.broker.starts(), 4);
+    // Exactly once: three indicators per file that arrived, each with its three rows.
+    let arrived: Vec<u64> = sent
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| {
+            rig.tq
+                .indicator_by_value(&FileHashes::numbered(*n).md5.expect("md5"))
+                .is_some()
+        })
+        .collect();
+    assert_eq!(rig.tq.object_count("indicators"), arrived.len() * 3);
+    for n in expected {
+        let ind = rig
+            .tq
+            .indicator_by_value(&FileHashes::numbered(n).md5.expect("md5"))
+            .expect("indicator");
+        assert_eq!(attrs(&ind).len(), 3, "file {n}: {:?}", attrs(&ind));
+    }
 }
 
 /// SIGTERM while a batch is pending (changes arrive, the 1 s flush has not come yet): the
@@ -816,4 +952,239 @@ fn an_upgrade_from_release_d0a9227_writes_its_queued_changes_and_migrates_its_fi
     assert!(cursor.contains("\"version\":1"), "{cursor}");
     let written = std::fs::read(&index).expect("index");
     assert_eq!(&written[..8], b"TQDEDUP\0");
+}
+
+/// The guide's unit as an operator keeps it: `ExecStart=/usr/bin/tq-conn-mcafee-tie-
+/// reputation-change -c DIR/ -ll DIR/ -v3 --suffix siteA` (the original name is a link to
+/// this binary), started by systemd (its environment, no terminal, stdout and stderr to the
+/// journal), `KillMode=none` (no SIGTERM, ever).
+#[test]
+fn the_guides_unit_through_the_original_name() {
+    let rig = Rig::new();
+    let dir = rig.dir.path().join("tie-site-a");
+    let usr_bin = rig.dir.path().join("usr-bin");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::create_dir_all(&usr_bin).expect("mkdir");
+    let original = usr_bin.join("tq-conn-mcafee-tie-reputation-change");
+    std::os::unix::fs::symlink(BIN, &original).expect("link");
+    let d = format!("{}/", dir.display());
+    let mut l = Listener::new(&dir, Some("siteA"), "");
+    std::fs::remove_file(dir.join("tq-tie-listener-siteA.ini")).expect("no config yet");
+    l.program = original;
+    l.args = Some(
+        ["-c", &d, "-ll", &d, "-v3", "--suffix", "siteA"]
+            .map(str::to_string)
+            .to_vec(),
+    );
+    l.env = vec![
+        (
+            "INVOCATION_ID".into(),
+            "0123456789abcdef0123456789abcdef".into(),
+        ),
+        ("JOURNAL_STREAM".into(), "8:12345".into()),
+    ];
+    l.lines = dir.join("tq-tie-listener-siteA.log");
+    let ini = dir.join("tq-tie-listener-siteA.ini");
+
+    // No config yet (the first run was not done by hand): a service cannot be asked, so it
+    // fails at once, exit 2 (the units do not restart that), with one line saying how.
+    let out = l.command().stdin(Stdio::null()).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let journal = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(journal.lines().count(), 1, "{journal}");
+    assert!(
+        journal.contains(&ini.display().to_string())
+            && journal.contains("terminal")
+            && journal.contains("TQ_HOST"),
+        "{journal}"
+    );
+    assert!(!ini.exists());
+
+    // Configured: the guide's spelling "Note Set", a non-default ATD list.
+    let config = config_text(
+        &rig.tq,
+        &[
+            ("cert_dir", rig.ours.dir.display().to_string()),
+            ("atd_reputations", "Note Set, Might be Trusted".into()),
+        ],
+    );
+    std::fs::write(&ini, config).expect("ini");
+    std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    l.start();
+    l.wait_listening(1);
+    let only_atd = |n: u64, level: i64| {
+        rig::repchange_payload(
+            &FileHashes::numbered(n),
+            &[Rep::atd(level)],
+            &[],
+            1732280400,
+        )
+    };
+    // 70 Might be Trusted and 0 Not Set are listed; 1 Known Malicious (a default) is not.
+    rig.publish(&[only_atd(41, 70), only_atd(42, 0), only_atd(43, 1)]);
+    let md5 = |n: u64| FileHashes::numbered(n).md5.expect("md5");
+    for (n, level) in [(41, "Might be Trusted"), (42, "Not Set")] {
+        let ind = wait_indicator(&rig.tq, &md5(n));
+        assert_eq!(attrs(&ind), vec![pair("ATD Trust Level -siteA", level)]);
+        assert_eq!(sources(&ind), ["McAfee TIE Reputation Change siteA"]);
+    }
+
+    // Changes accepted while ThreatQ refuses them, then SIGKILL (KillMode=none never sends
+    // SIGTERM; a shutdown ends with SIGKILL): the next start writes each exactly once.
+    rig.tq.fail_next_on(
+        "POST /api/indicators/consume",
+        1_000_000,
+        Fault::Status(500),
+    );
+    let events: Vec<Value> = (44..54).map(|n| enterprise_change(n, 1, 2)).collect();
+    rig.publish(&events);
+    l.wait_for("10 change(s) waiting");
+    l.kill();
+    rig.tq.clear_faults();
+    l.start();
+    for n in 44..54 {
+        wait_indicator(&rig.tq, &md5(n));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(l.terminate().0.success());
+    assert!(
+        rig.tq.indicator_by_value(&md5(43)).is_none(),
+        "filtered out"
+    );
+    assert_eq!(rig.tq.object_count("indicators"), 12 * 3);
+    for n in 44..54 {
+        let ind = rig.tq.indicator_by_value(&md5(n)).expect("indicator");
+        assert_eq!(
+            attrs(&ind),
+            vec![
+                pair("ENTERPRISE Trust Level -siteA", "Known Malicious"),
+                pair("Enterprise Executions (PREVALENCE)-siteA", "2"),
+                pair(
+                    "Enterprise First Execution (FIRST_CONTACT)-siteA",
+                    "1451504331"
+                ),
+            ],
+            "file {n}"
+        );
+    }
+    // -ll DIR: the log lines, debug included (-v3), went to DIR/<instance>.log, mode 0640 or
+    // tighter; the journal only got what ended a run.
+    let log = l.console();
+    assert!(
+        log.contains(" DEBUG ") && log.contains("listening: connected"),
+        "{log}"
+    );
+    let mode = std::fs::metadata(&l.lines)
+        .expect("log")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode & !0o640, 0, "log mode {mode:o}");
+    assert!(!l.journal().contains("listening"), "{}", l.journal());
+}
+
+/// Two processes started on one config (`-s`; e.g. a second `systemctl start` of the guide's
+/// unit, whose KillMode=none left the first running): the second finds the instance lock
+/// held, says so and exits 0; the first keeps writing; once it is stopped, a new start
+/// takes over.
+#[test]
+fn two_processes_on_one_config() {
+    let rig = Rig::new();
+    let mut a = rig.listener(Some("siteB"), &[]);
+    let args = |l: &Listener| {
+        vec![
+            "-c".to_string(),
+            l.dir.display().to_string(),
+            "-ll".into(),
+            "stdout".into(),
+            "-v".into(),
+            "2".into(),
+            "-s".into(),
+            "siteB".into(),
+        ]
+    };
+    a.args = Some(args(&a));
+    a.start();
+    a.wait_listening(1);
+    let mut b = a.twin("second");
+    let out = b.command().stdin(Stdio::null()).output().expect("second");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("previous run still active"), "{text}");
+    let md5 = |n: u64| FileHashes::numbered(n).md5.expect("md5");
+    rig.publish(&[enterprise_change(61, 1, 1)]);
+    let ind = wait_indicator(&rig.tq, &md5(61));
+    assert_eq!(sources(&ind), ["McAfee TIE Reputation Change siteB"]);
+    assert!(attrs(&ind).contains(&pair("ENTERPRISE Trust Level -siteB", "Known Malicious")));
+    assert!(a.terminate().0.success());
+    b.start();
+    b.wait_listening(1);
+    rig.publish(&[enterprise_change(62, 1, 1)]);
+    wait_indicator(&rig.tq, &md5(62));
+    assert!(b.terminate().0.success());
+    assert_eq!(rig.tq.object_count("indicators"), 6);
+    assert!(
+        a.console().contains("tq-tie-listener-siteB"),
+        "{}",
+        a.console()
+    );
+}
+
+/// `--check` walks the broker list as the run does: a dead broker first, then one whose host
+/// name does not resolve but whose IP answers. And before the certificate source is set,
+/// `--check` and a run both refuse the config, exit 2, with the same message.
+#[test]
+fn check_walks_the_broker_list_as_the_run_and_agrees_with_it() {
+    let rig = Rig::new();
+    let dead = tq_testkit::rigs::free_port();
+    let brokers = [
+        BrokerEntry::local(dead),
+        BrokerEntry {
+            host: "broker.invalid".into(),
+            ..BrokerEntry::local(rig.broker.port())
+        },
+    ];
+    let client = ClientDir::create(&rig.ca, "tq-tie-listener", &brokers, KeyForm::Pkcs8);
+    let mut l = Listener::new(
+        rig.dir.path(),
+        None,
+        &config_text(&rig.tq, &[("cert_dir", client.dir.display().to_string())]),
+    );
+    let out = l.command().arg("--check").output().expect("--check");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let at = format!("connected to broker 127.0.0.1:{}", rig.broker.port());
+    assert!(text.contains(&at), "{text}");
+    l.start();
+    l.wait_listening(1);
+    assert!(
+        l.console().contains(&format!(
+            "connected to DXL broker 127.0.0.1:{}",
+            rig.broker.port()
+        )),
+        "{}",
+        l.console()
+    );
+    assert!(l.terminate().0.success());
+
+    std::fs::write(
+        rig.dir.path().join("tq-tie-listener.ini"),
+        config_text(&rig.tq, &[]),
+    )
+    .expect("ini");
+    let check = l.command().arg("--check").output().expect("--check");
+    let run = l.command().stdin(Stdio::null()).output().expect("run");
+    for (what, out) in [("--check", &check), ("run", &run)] {
+        let t = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{what}: {t}");
+        assert!(
+            t.contains("[connector] cert_dir") && t.contains("epo_host"),
+            "{what}: {t}"
+        );
+    }
+    assert_eq!(check.stderr, run.stderr, "the same message");
 }

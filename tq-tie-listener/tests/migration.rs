@@ -146,10 +146,9 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
         &(1..=20)
             .map(|n| change(n, "Known Malicious", "3"))
             .collect::<Vec<_>>(),
-        false,
     )
     .expect("seed");
-    seed.write(&api, &[change(7, "Most Likely Malicious", "4")], false)
+    seed.write(&api, &[change(7, "Most Likely Malicious", "4")])
         .expect("seed 7");
 
     let path = copy_fixture("tq-tie-listener.written", d.path());
@@ -168,7 +167,7 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
 
     // The same values again: known from the old index, nothing sent.
     let before = tq.request_count();
-    let o = w.write(&api, &what_d0a9227_wrote(), false).expect("repeat");
+    let o = w.write(&api, &what_d0a9227_wrote()).expect("repeat");
     assert_eq!((o.written, o.unchanged), (0, 20), "{o:?}");
     assert_eq!(
         tq.request_count(),
@@ -178,7 +177,7 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
 
     // File 7 back to its first values: known as written, so updated in place.
     let o = w
-        .write(&api, &[change(7, "Known Malicious", "3")], false)
+        .write(&api, &[change(7, "Known Malicious", "3")])
         .expect("change 7");
     assert_eq!((o.written, o.updated_rows), (1, 2), "{o:?}");
     assert_eq!(
@@ -212,7 +211,7 @@ fn the_written_index_of_release_d0a9227_is_migrated_and_still_skips_and_updates_
         .map(|n| change(n, "Known Malicious", "3"))
         .collect();
     again[6] = change(7, "Known Malicious", "3");
-    let o = w.write(&api, &again, false).expect("repeat after restart");
+    let o = w.write(&api, &again).expect("repeat after restart");
     assert_eq!((o.written, o.unchanged), (0, 20), "{o:?}");
     assert_eq!(tq.request_count(), before);
 }

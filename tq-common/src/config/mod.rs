@@ -26,7 +26,7 @@ pub use option::{
 pub use render::{options_markdown, render_options, render_template};
 pub use source::{ConfigSource, Entry, EnvValues, IniFile, IniText, Raw, Sections};
 pub use threatq::{ThreatQKeys, ThreatQNames, ENABLED, THREATQ};
-pub use value::{parse_date, parse_value, Value};
+pub use value::{parse_date, parse_value, parse_web_url, Value};
 
 use crate::{Error, Result};
 

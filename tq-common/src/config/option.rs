@@ -53,6 +53,9 @@ pub enum Kind {
     Dir,
     /// The ThreatQ host: a host name, `host:port`, or an `https://` URL.
     Host,
+    /// A web application's base URL (Request Tracker with its web path): a host name,
+    /// `host:port`, `host/path`, or an `http://` or `https://` URL; https unless it says http.
+    WebUrl,
 }
 
 impl Kind {
@@ -78,6 +81,7 @@ impl Kind {
             Kind::File => "the path of a readable file".into(),
             Kind::Dir => "the path of a directory".into(),
             Kind::Host => "a host name, host:port, or https:// URL".into(),
+            Kind::WebUrl => "a host name, host:port, host/path, or http(s):// URL".into(),
         }
     }
 
@@ -94,6 +98,7 @@ impl Kind {
             Kind::File => "file",
             Kind::Dir => "directory",
             Kind::Host => "host",
+            Kind::WebUrl => "url",
         }
     }
 }
@@ -250,6 +255,14 @@ impl StrOpt {
     /// base URL `https://host[:port]`.
     pub const fn host(mut self) -> StrOpt {
         self.opt.kind = Kind::Host;
+        self
+    }
+
+    /// A web application's URL instead of free text: host, host:port, host/path or
+    /// http(s):// URL, read as the base URL `scheme://host[:port][/path]` (https unless the
+    /// value says http; no trailing `/`).
+    pub const fn web_url(mut self) -> StrOpt {
+        self.opt.kind = Kind::WebUrl;
         self
     }
 

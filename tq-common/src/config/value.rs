@@ -104,7 +104,39 @@ pub fn parse_value(opt: &Opt, raw: &str) -> std::result::Result<Value, String> {
             }
         }
         Kind::Host => parse_host(raw).map(Value::Str),
+        Kind::WebUrl => parse_web_url(raw).map(Value::Str),
     }
+}
+
+/// Normalises a web application's URL (a host, `host:port`, `host/path`, or an `http://` or
+/// `https://` URL) to its base URL `scheme://host[:port][/path]`: https unless the value
+/// says http, no trailing `/`. Request Tracker's web URL, with its web path.
+pub fn parse_web_url(raw: &str) -> std::result::Result<String, String> {
+    let u = raw.trim();
+    if u.is_empty() {
+        return Err("a URL is required".into());
+    }
+    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("\"{u}\" holds whitespace; expected a host or URL"));
+    }
+    let (scheme, rest) = match u.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None => ("https".to_string(), u),
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "\"{u}\" must start with http:// or https:// (or be just a host name)"
+        ));
+    }
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("\"{u}\" names no host"));
+    }
+    if rest.contains(['?', '#', '@']) {
+        return Err(format!(
+            "\"{u}\" must not hold a query, fragment or user name"
+        ));
+    }
+    Ok(format!("{scheme}://{}", rest.trim_end_matches('/')))
 }
 
 /// Normalises the ThreatQ host to a base URL `https://host[:port]` (no trailing `/api`).
@@ -149,6 +181,29 @@ mod tests {
         );
         assert!(parse_host("http://tq").is_err());
         assert!(parse_host("tq host").is_err());
+    }
+
+    #[test]
+    fn web_url_forms() {
+        let u = |s: &str| parse_web_url(s).unwrap();
+        assert_eq!(u("rt.example.com"), "https://rt.example.com");
+        assert_eq!(
+            u("rt.example.com:8443/rt/"),
+            "https://rt.example.com:8443/rt"
+        );
+        assert_eq!(u("HTTP://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+        assert_eq!(u("https://rt.example.com/rt"), "https://rt.example.com/rt");
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "http:///x",
+            "rt example",
+            "https://x/?a=1",
+            "https://u@x",
+        ] {
+            assert!(parse_web_url(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

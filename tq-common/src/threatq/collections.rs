@@ -2,58 +2,68 @@
 //!
 //! Running a collection by hash with cursorMark paging is confirmed ([C]: Elastic's
 //! ti_threatq). Finding a collection's hash from its *name* is not public ([I]): it is
-//! done by [`ThreatQ::saved_search_hash`] alone, listing `GET /api/search/query`
+//! done by [`ThreatQ::saved_searches`] alone, listing `GET /api/search/query`
 //! (a `?name=` filter is sent, and the list is paged through and matched exactly in case
 //! the server ignores it). Correct that one function if a real server differs.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{into_rows, total, typed_rows, Collection, ThreatQ, SYSTEM};
+use super::{into_rows, total, typed_rows, Collection, SavedSearchInfo, ThreatQ, SYSTEM};
 use crate::http::{encode_path_segment, Method, Request};
 use crate::rest::{CursorPage, CursorPager};
 use crate::{Error, Result};
 
 impl ThreatQ {
-    /// [I] The hash of the saved search named exactly `name` (case-sensitive, not a prefix).
-    pub fn saved_search_hash(&self, name: &str) -> Result<String> {
+    /// [I] The saved searches listed for `name`: `GET /api/search/query?name=<name>`, every
+    /// page. The server may ignore the filter, so the caller matches the names itself
+    /// (exactly, as [`ThreatQ::saved_search_hash`] does).
+    pub fn saved_searches(&self, name: &str) -> Result<Vec<SavedSearchInfo>> {
         let rows = self.list_all("search/query", &[("name", name.to_string())])?;
+        typed_rows(rows, "search/query")
+    }
+
+    /// The saved searches named exactly `name` (case-sensitive, not a prefix), from
+    /// [`ThreatQ::saved_searches`]: what the caller words its errors from.
+    pub fn find_saved_search(&self, name: &str) -> Result<SearchMatch> {
+        let rows = self.saved_searches(name)?;
         let mut hashes: Vec<String> = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for r in &rows {
-            let n = r.get("name").and_then(Value::as_str).unwrap_or_default();
-            if n == name {
-                let hash = r
-                    .get("hash")
-                    .and_then(Value::as_str)
-                    .filter(|h| !h.is_empty())
-                    .ok_or_else(|| {
-                        Error::remote(
-                            SYSTEM,
-                            format!("saved search \"{name}\" is listed without a hash"),
-                        )
-                    })?;
-                if !hashes.iter().any(|h| h == hash) {
-                    hashes.push(hash.to_string());
+        let mut others: Vec<String> = Vec::new();
+        for r in rows {
+            if r.name == name {
+                if r.hash.is_empty() {
+                    return Err(Error::remote(
+                        SYSTEM,
+                        format!("saved search \"{name}\" is listed without a hash"),
+                    ));
                 }
-            } else if names.len() < 20 {
-                names.push(format!("\"{n}\""));
+                if !hashes.contains(&r.hash) {
+                    hashes.push(r.hash);
+                }
+            } else if others.len() < 20 {
+                others.push(r.name);
             }
         }
-        match hashes.len() {
-            1 => Ok(hashes.remove(0)),
-            0 => Err(Error::remote(
+        Ok(match hashes.len() {
+            0 => SearchMatch::NotFound { others },
+            1 => SearchMatch::One(hashes.remove(0)),
+            _ => SearchMatch::Several(hashes),
+        })
+    }
+
+    /// The hash of the saved search named exactly `name` ([`ThreatQ::find_saved_search`]);
+    /// none or several are errors that say what to set (tq-ctr-enrich's options).
+    pub fn saved_search_hash(&self, name: &str) -> Result<String> {
+        match self.find_saved_search(name)? {
+            SearchMatch::One(hash) => Ok(hash),
+            SearchMatch::NotFound { others } => Err(Error::remote(
                 SYSTEM,
                 format!(
                     "no saved search is named exactly \"{name}\"{}; check saved_search, or give the collection hash as saved_search_hash",
-                    if names.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (other saved searches: {})", names.join(", "))
-                    }
+                    SearchMatch::others_text(&others)
                 ),
             )),
-            _ => Err(Error::remote(
+            SearchMatch::Several(hashes) => Err(Error::remote(
                 SYSTEM,
                 format!(
                     "{} saved searches are named \"{name}\" (hashes {}); set saved_search_hash to the one to use",
@@ -112,6 +122,31 @@ impl ThreatQ {
             ),
             path,
         }
+    }
+}
+
+/// What [`ThreatQ::find_saved_search`] found for a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchMatch {
+    /// Exactly one: its hash.
+    One(String),
+    /// None; the names of (up to 20) other saved searches listed.
+    NotFound {
+        /// Other names, for the error message.
+        others: Vec<String>,
+    },
+    /// Several with that name: their hashes.
+    Several(Vec<String>),
+}
+
+impl SearchMatch {
+    /// `" (other saved searches: "a", "b")"`, or nothing when there are none.
+    pub fn others_text(others: &[String]) -> String {
+        if others.is_empty() {
+            return String::new();
+        }
+        let quoted: Vec<String> = others.iter().map(|n| format!("\"{n}\"")).collect();
+        format!(" (other saved searches: {})", quoted.join(", "))
     }
 }
 

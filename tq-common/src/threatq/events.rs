@@ -3,20 +3,77 @@
 use serde_json::{json, Value};
 
 use super::lookups::Lookup;
-use super::{
-    from_data, typed_rows, Adversary, Event, EventCreate, EventUpdate, Named, ThreatQ, PAGE_SIZE,
-};
-use crate::http::{encode_path_segment, Method, Request};
+use super::{from_data, typed_rows, Adversary, Event, EventCreate, EventUpdate, Named, ThreatQ};
+use crate::http::{encode_path_segment, Method};
 use crate::Result;
 
 /// The relations embedded when reading events.
 pub const EVENT_WITH: &str = "type,attributes,sources";
+
+/// `with` plus the relations of `needed` it does not name yet.
+fn with_also(with: &str, needed: &[&str]) -> String {
+    let mut all: Vec<&str> = needed.to_vec();
+    all.extend(
+        with.split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty() && !needed.contains(w)),
+    );
+    all.join(",")
+}
+
+/// What [`ThreatQ::events_matching`] looks an event up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventMatch<'a> {
+    /// An attribute row with exactly this name and value ("RT Ticket ID" = 42).
+    Attribute {
+        /// The attribute name.
+        name: &'a str,
+        /// Its value.
+        value: &'a str,
+    },
+    /// The title and the type name (a "Campaign" event called "Operation X").
+    Titled {
+        /// The title.
+        title: &'a str,
+        /// The event type name.
+        kind: &'a str,
+    },
+}
+
+impl EventMatch<'_> {
+    /// Whether `e` (read with its type and attributes) is such an event.
+    pub fn matches(&self, e: &Event) -> bool {
+        match self {
+            EventMatch::Attribute { name, value } => e
+                .attributes
+                .iter()
+                .any(|a| a.name == *name && a.value == *value),
+            EventMatch::Titled { title, kind } => {
+                e.title == *title && e.type_name.as_deref() == Some(*kind)
+            }
+        }
+    }
+}
 
 impl ThreatQ {
     /// Creates an event (`POST /api/events`). The type is checked by name first, so an
     /// unknown type is an error listing the types that exist.
     pub fn create_event(&self, event: &EventCreate) -> Result<Event> {
         self.event_type_id(&event.kind)?;
+        let body = serde_json::to_value(event).unwrap_or(Value::Null);
+        let v = self.call(
+            Method::Post,
+            "events",
+            &[("with", EVENT_WITH.to_string())],
+            Some(body),
+        )?;
+        from_data(v, "events")
+    }
+
+    /// Creates an event without looking its type up first (`POST /api/events`): one request
+    /// fewer when the type is known to exist; a server that lacks it refuses the event
+    /// (see [`ThreatQ::create_event`] for the checked form).
+    pub fn create_event_unchecked(&self, event: &EventCreate) -> Result<Event> {
         let body = serde_json::to_value(event).unwrap_or(Value::Null);
         let v = self.call(
             Method::Post,
@@ -72,35 +129,50 @@ impl ThreatQ {
     }
 
     /// [I] The events carrying an attribute `name` with exactly `value` ("RT Ticket ID" = 42,
-    /// "Resilient Incident ID" = 2314), with type, attributes and sources.
+    /// "Resilient Incident ID" = 2314), with type, attributes and sources. See
+    /// [`ThreatQ::events_matching`].
+    pub fn events_by_attribute(&self, name: &str, value: &str) -> Result<Vec<Event>> {
+        self.events_matching(&[EventMatch::Attribute { name, value }], EVENT_WITH)
+    }
+
+    /// [I] The events matching any of `matches` (one query, every page), sorted by id, with
+    /// the relations of `with` (`type` and `attributes` are always added: the matches are
+    /// checked on them).
     ///
     /// Inferred: the query criteria fields `attribute_name`/`attribute_value` of
-    /// `POST /api/events/query` (§4.2 confirms the query route and language, not these
-    /// field names). The answer is checked here for a row with that name *and* value, so a
-    /// server that matches them on different rows, or ignores the criteria, still gives
-    /// the right events (more slowly). Correct this one function if a real server differs.
-    pub fn events_by_attribute(&self, name: &str, value: &str) -> Result<Vec<Event>> {
-        let body = json!({
-            "criteria": {"+and": [{"attribute_name": name}, {"attribute_value": value}]},
-            "filters": {},
-        });
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("events/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "id")
-                .query("with", EVENT_WITH)
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+    /// `POST /api/events/query` (§4.2 confirms the query route, its language, `title`-like
+    /// equality leaves and `type_name`, not the attribute field names). Every event of the
+    /// answer is checked here again (an attribute row with that name *and* value; that title
+    /// and type), so a server that matches them on different rows, or ignores the criteria,
+    /// still gives the right events (more slowly). Correct this one function if a real
+    /// server differs.
+    pub fn events_matching(&self, matches: &[EventMatch<'_>], with: &str) -> Result<Vec<Event>> {
+        if matches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let leaves: Vec<Value> = matches
+            .iter()
+            .map(|m| match m {
+                EventMatch::Attribute { name, value } => {
+                    json!({"+and": [{"attribute_name": name}, {"attribute_value": value}]})
+                }
+                EventMatch::Titled { title, kind } => {
+                    json!({"+and": [{"title": title}, {"type_name": kind}]})
+                }
+            })
+            .collect();
+        let criteria = if leaves.len() == 1 {
+            leaves.into_iter().next().unwrap_or(Value::Null)
+        } else {
+            json!({ "+or": leaves })
+        };
+        let body = json!({ "criteria": criteria, "filters": {} });
+        let with_all = with_also(with, &["type", "attributes"]);
+        let rows = self.query_all("events", &body, "id", &with_all)?;
         let events: Vec<Event> = typed_rows(rows, "events/query")?;
         Ok(events
             .into_iter()
-            .filter(|e| {
-                e.attributes
-                    .iter()
-                    .any(|a| a.name == name && a.value == value)
-            })
+            .filter(|e| matches.iter().any(|m| m.matches(e)))
             .collect())
     }
 
@@ -112,6 +184,17 @@ impl ThreatQ {
     /// criteria (threatq-api.md §17; the operator set is only confirmed for `score`) and the
     /// `attribute_name` criteria field. The answer is filtered here again.
     pub fn events_changed_since(&self, since: &str, attribute: Option<&str>) -> Result<Vec<Event>> {
+        self.events_changed_since_with(since, attribute, EVENT_WITH)
+    }
+
+    /// [I] [`ThreatQ::events_changed_since`] with the relations of `with` embedded
+    /// (`type,attributes,sources,indicators.type`: one query gives a sync everything).
+    pub fn events_changed_since_with(
+        &self,
+        since: &str,
+        attribute: Option<&str>,
+        with: &str,
+    ) -> Result<Vec<Event>> {
         let changed = json!({"+or": [
             {"updated_at": {"+gt": since}},
             {"touched_at": {"+gt": since}},
@@ -121,15 +204,8 @@ impl ThreatQ {
             None => changed,
         };
         let body = json!({ "criteria": criteria, "filters": {} });
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("events/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "touched_at,id")
-                .query("with", EVENT_WITH)
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+        let with = with_also(with, &["attributes"]);
+        let rows = self.query_all("events", &body, "touched_at,id", &with)?;
         let events: Vec<Event> = typed_rows(rows, "events/query")?;
         Ok(events
             .into_iter()
@@ -150,6 +226,33 @@ impl ThreatQ {
         if let Some(a) = found.into_iter().find(|a| a.name == name) {
             return Ok(a);
         }
+        let v = self.call(
+            Method::Post,
+            "adversaries",
+            &[("with", "sources".into())],
+            Some(json!({ "name": name, "sources": [{ "name": source }] })),
+        )?;
+        from_data(v, "adversaries")
+    }
+
+    /// The adversaries named exactly one of `names` (one `POST /api/adversaries/query` with
+    /// an `+or` of `name` leaves, §4.2, every page; checked here again), with their sources.
+    pub fn adversaries_named(&self, names: &[&str]) -> Result<Vec<Adversary>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let leaves: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
+        let body = json!({ "criteria": {"+or": leaves}, "filters": {} });
+        let rows = self.query_all("adversaries", &body, "id", "sources")?;
+        let found: Vec<Adversary> = typed_rows(rows, "adversaries/query")?;
+        Ok(found
+            .into_iter()
+            .filter(|a| names.contains(&a.name.as_str()))
+            .collect())
+    }
+
+    /// Creates an adversary attributed to `source` (`POST /api/adversaries`, §11).
+    pub fn create_adversary(&self, name: &str, source: &str) -> Result<Adversary> {
         let v = self.call(
             Method::Post,
             "adversaries",

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::{
     from_data, into_rows, typed_rows, Consumed, Indicator, IndicatorUpsert, ThreatQ, BULK_BATCH,
-    PAGE_SIZE,
 };
 use crate::http::{Method, Request};
 use crate::Result;
@@ -84,15 +83,7 @@ impl ThreatQ {
     /// §4.2 language; reads every page (sorted by id, so paging is stable).
     pub fn query_indicators(&self, criteria: Value, filters: Value) -> Result<Vec<Indicator>> {
         let body = json!({ "criteria": criteria, "filters": filters });
-        let rows = self.paged(|offset| {
-            Request::new(Method::Post, self.url("indicators/query"))
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string())
-                .query("sort", "id")
-                .query("with", INDICATOR_WITH)
-                .json(body.clone())
-                .idempotent(true)
-        })?;
+        let rows = self.query_all("indicators", &body, "id", INDICATOR_WITH)?;
         typed_rows(rows, "indicators/query")
     }
 

@@ -5,8 +5,8 @@
 //! (attributes, sources, comments, tags, links, watch), [`users`], [`watchlist`],
 //! [`lookups`], [`collections`]), with typed requests and answers ([`model`]). Calls the
 //! research marks as inferred ([I]) are each isolated behind one function and say so:
-//! [`ThreatQ::saved_search_hash`], [`ThreatQ::indicators_changed_since`],
-//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_by_attribute`],
+//! [`ThreatQ::saved_searches`], [`ThreatQ::indicators_changed_since`],
+//! [`ThreatQ::events_changed_since`], [`ThreatQ::events_matching`],
 //! [`ThreatQ::update_task`], [`ThreatQ::parse_attachment`], [`ThreatQ::watched_by`].
 //!
 //! The client runs on [`crate::rest::RestClient`]. Authentication is the password grant
@@ -286,6 +286,27 @@ impl ThreatQ {
             }
             req.query("limit", PAGE_SIZE.to_string())
                 .query("offset", offset.to_string())
+        })
+    }
+
+    /// Every page of a structured query (`POST /api/{collection}/query`, §4.2) with `body`
+    /// (`criteria`, `filters`), sorted by `sort` (stable paging), relations `with`.
+    pub(crate) fn query_all(
+        &self,
+        collection: &str,
+        body: &Value,
+        sort: &str,
+        with: &str,
+    ) -> Result<Vec<Value>> {
+        let path = format!("{collection}/query");
+        self.paged(|offset| {
+            Request::new(Method::Post, self.url(&path))
+                .query("limit", PAGE_SIZE.to_string())
+                .query("offset", offset.to_string())
+                .query("sort", sort)
+                .query("with", with)
+                .json(body.clone())
+                .idempotent(true)
         })
     }
 

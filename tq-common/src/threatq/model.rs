@@ -5,6 +5,22 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+/// A list the answer may leave out: `None` when absent or null (so a caller can tell "not
+/// embedded" from "none"), else the rows that fit (as [`de_list`]).
+fn de_opt_list<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => Some(
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
 /// Reads an id given as a number or a numeric string.
 pub fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     match Value::deserialize(d)? {
@@ -473,6 +489,43 @@ pub struct Event {
     /// Embedded sources.
     #[serde(default, deserialize_with = "de_list")]
     pub sources: Vec<SourceName>,
+    /// Embedded tags (`with=tags`); `None` when the answer did not embed them.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tags: Option<Vec<Named>>,
+    /// Embedded comments (`with=comments`); `None` when not embedded.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub comments: Option<Vec<Comment>>,
+    /// Embedded related indicators (`with=indicators`, `indicators.type`, ...); `None` when
+    /// not embedded (read them with [`crate::threatq::ThreatQ::linked`]).
+    #[serde(
+        default,
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub indicators: Option<Vec<Linked<Indicator>>>,
+    /// Embedded related adversaries (`with=adversaries`); `None` when not embedded.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub adversaries: Option<Vec<Linked<Adversary>>>,
+    /// Embedded related events (`with=events`, `events.attributes`, ...); `None` when not
+    /// embedded.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub events: Option<Vec<Linked<Event>>>,
 }
 
 /// An adversary as read.
@@ -781,6 +834,20 @@ fn de_id_of<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     })
 }
 
+/// A saved search (data collection) as listed by `GET /api/search/query` [I] (§5).
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq, Eq)]
+pub struct SavedSearchInfo {
+    /// Id, when listed.
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub id: Option<i64>,
+    /// Its name.
+    #[serde(default, deserialize_with = "de_text")]
+    pub name: String,
+    /// Its hash (what `GET /api/{objs}/query/hash/<hash>` takes).
+    #[serde(default, deserialize_with = "de_text")]
+    pub hash: String,
+}
+
 /// A watchlist entry of an object (§16).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct WatchEntry {
@@ -852,12 +919,41 @@ impl Watched {
 }
 
 /// An object linked to another, with the id of the link (`pivot.id`, what unlinking takes).
+/// Read from a related-objects list (`GET /api/{objs}/{id}/{related}`) or from the lists a
+/// `with=indicators,...` embeds; the pivot is `None` when the answer leaves it out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linked<T> {
     /// The link's id (`pivot.id`).
     pub pivot_id: Option<i64>,
     /// The linked object.
     pub object: T,
+}
+
+/// The `pivot.id` of a related-object row, given as a number or a numeric string.
+pub fn pivot_id_of(row: &Value) -> Option<i64> {
+    row.pointer("/pivot/id").and_then(|p| {
+        p.as_i64()
+            .or_else(|| p.as_str().and_then(|s| s.trim().parse().ok()))
+    })
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Linked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let row = Value::deserialize(d)?;
+        let pivot_id = pivot_id_of(&row);
+        let object = serde_json::from_value(row).map_err(serde::de::Error::custom)?;
+        Ok(Linked { pivot_id, object })
+    }
+}
+
+impl<T: Serialize> Serialize for Linked<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(&self.object).map_err(serde::ser::Error::custom)?;
+        if let (Value::Object(m), Some(p)) = (&mut v, self.pivot_id) {
+            m.insert("pivot".into(), serde_json::json!({ "id": p }));
+        }
+        v.serialize(s)
+    }
 }
 
 impl Collection {

@@ -164,10 +164,7 @@ impl ThreatQ {
         let rows = self.list_all(&format!("{}/{}", base(obj), related.path()), &query)?;
         rows.into_iter()
             .map(|r| {
-                let pivot_id = r.pointer("/pivot/id").and_then(|p| {
-                    p.as_i64()
-                        .or_else(|| p.as_str().and_then(|s| s.parse().ok()))
-                });
+                let pivot_id = super::pivot_id_of(&r);
                 let object = serde_json::from_value(r).map_err(|e| {
                     Error::remote(
                         SYSTEM,

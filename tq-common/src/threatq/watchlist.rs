@@ -14,10 +14,13 @@ pub const WATCHED_WITH: &str = "watchlist,comments,attributes,sources,status,sco
 
 impl ThreatQ {
     /// [I] The objects of `objects` (indicators, events, adversaries) on the watchlist of
-    /// the user `user_id`, with their comments, attributes, sources, status, score and
-    /// type, in id order. An entry without a `user_id` (the documented form is only
-    /// `{id, ...}`, the current user's) counts as the logged-in user's.
-    pub fn watched_by(&self, user_id: i64, objects: &Collection) -> Result<Vec<Watched>> {
+    /// any of the users `users`, with their comments, attributes, sources, status, score and
+    /// type, in id order: one scan of the collection, whatever the number of users.
+    ///
+    /// Each returned object's `watchlist` holds only the entries of `users`, each with its
+    /// `user_id` set: an entry without one (the documented form is only `{id, ...}`, the
+    /// logged-in user's) is taken as the logged-in user's.
+    pub fn watched_by(&self, users: &[i64], objects: &Collection) -> Result<Vec<Watched>> {
         let mut out = Vec::new();
         let mut me: Option<Option<i64>> = None;
         let what = format!("{}?with=watchlist", objects.path());
@@ -31,12 +34,13 @@ impl ThreatQ {
             },
             |rows| {
                 let page: Vec<Watched> = typed_rows(rows, &what)?;
-                for w in page {
+                for mut w in page {
                     let anonymous = w.watchlist.iter().any(|e| e.user_id.is_none());
                     if anonymous && me.is_none() {
                         me = Some(self.current_user()?.id);
                     }
-                    if watches(&w.watchlist, user_id, me.flatten()) {
+                    w.watchlist = entries_of(std::mem::take(&mut w.watchlist), users, me.flatten());
+                    if !w.watchlist.is_empty() {
                         out.push(w);
                     }
                 }
@@ -47,11 +51,16 @@ impl ThreatQ {
     }
 }
 
-/// Whether `entries` hold one of `user_id`; an entry without a user is `current`'s.
-fn watches(entries: &[WatchEntry], user_id: i64, current: Option<i64>) -> bool {
+/// The entries of `users` among `entries`, each with its user; an entry without a user is
+/// `current`'s (dropped when the current user is unknown).
+fn entries_of(entries: Vec<WatchEntry>, users: &[i64], current: Option<i64>) -> Vec<WatchEntry> {
     entries
-        .iter()
-        .any(|e| e.user_id.or(current) == Some(user_id))
+        .into_iter()
+        .filter_map(|mut e| {
+            e.user_id = e.user_id.or(current);
+            e.user_id.filter(|u| users.contains(u)).map(|_| e)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -65,10 +74,21 @@ mod tests {
             user_id,
             created_at: String::new(),
         };
-        assert!(watches(&[e(Some(7))], 7, None));
-        assert!(!watches(&[e(Some(8))], 7, Some(7)));
-        assert!(watches(&[e(None)], 7, Some(7)));
-        assert!(!watches(&[e(None)], 8, Some(7)));
-        assert!(!watches(&[], 7, Some(7)));
+        let users = |es: Vec<WatchEntry>, of: &[i64], current| -> Vec<Option<i64>> {
+            entries_of(es, of, current)
+                .into_iter()
+                .map(|e| e.user_id)
+                .collect()
+        };
+        assert_eq!(users(vec![e(Some(7))], &[7], None), vec![Some(7)]);
+        assert!(users(vec![e(Some(8))], &[7], Some(7)).is_empty());
+        assert_eq!(users(vec![e(None)], &[7], Some(7)), vec![Some(7)]);
+        assert!(users(vec![e(None)], &[8], Some(7)).is_empty());
+        assert!(users(vec![e(None)], &[8], None).is_empty());
+        assert_eq!(
+            users(vec![e(Some(8)), e(None), e(Some(9))], &[7, 9], Some(7)),
+            vec![Some(7), Some(9)]
+        );
+        assert!(users(vec![], &[7], Some(7)).is_empty());
     }
 }

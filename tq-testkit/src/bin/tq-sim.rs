@@ -4,7 +4,9 @@
 //!
 //! Prints one `key=value` line per item on stdout (`url=`, `host=`, `ca_file=`,
 //! `client_id=`, `username=`, `password=`, ..., then `ready=1`) and runs until SIGTERM,
-//! SIGINT, or stdin closes (unless `--ignore-stdin`). Later issues add other fakes as more
+//! SIGINT, or stdin closes (unless `--ignore-stdin`). With `--seed`, SIGUSR1 makes the
+//! seeded changes the e-mail alerts report (`seed::email_changes`, once) and prints
+//! `changes=<n>`. Later issues add other fakes as more
 //! [`Service`]s (`--with-ctr`, ...), each printing its own prefixed lines.
 
 use std::io::{Read, Write};
@@ -17,6 +19,7 @@ use clap::Parser;
 use tq_testkit::ctr::FakeCtr;
 use tq_testkit::rigs::dxl::{self, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
 use tq_testkit::rigs::mosquitto::{find_mosquitto, Mosquitto};
+use tq_testkit::rigs::rt::{self, Rt, RtOptions};
 use tq_testkit::threatq::{seed, FakeThreatQ};
 
 /// Serve a fake ThreatQ (and, later, the other fakes) on 127.0.0.1.
@@ -62,6 +65,12 @@ struct Args {
     /// dxl_port, dxl_cert_dir, dxl_publisher_config, dxl_publish_spec.
     #[arg(long, value_name = "DIR")]
     with_dxl: Option<PathBuf>,
+    /// Also start a Request Tracker (Debian's request-tracker5 from scripts/rigs/install)
+    /// with RT::Extension::ThreatQ loaded, its scrip running BIN (tq-rt-sync) against this
+    /// fake ThreatQ for the queues Incidents and Incident Reports; prints rt_url, rt_user and
+    /// rt_password (RT_User_For_ThreatQ), rt_root_password.
+    #[arg(long, value_name = "BIN")]
+    with_rt: Option<PathBuf>,
 }
 
 /// One fake served by tq-sim: kept alive until exit, describing itself as `key=value`.
@@ -91,6 +100,10 @@ impl Service for ThreatQ {
                 v.push(("saved_search".to_string(), format!("{name}|{hash}")));
             }
             v.push(("indicators".to_string(), s.indicators.len().to_string()));
+            v.push((
+                "watcher".to_string(),
+                format!("{} <{}>", seed::WATCHER.1, seed::WATCHER.0),
+            ));
         }
         v
     }
@@ -196,6 +209,52 @@ fn start_dxl(tq: &FakeThreatQ, dir: &Path) -> Result<Dxl, String> {
     })
 }
 
+impl Service for Rt {
+    fn lines(&self) -> Vec<(String, String)> {
+        vec![
+            ("rt_url".to_string(), self.url()),
+            ("rt_user".to_string(), rt::SYNC_USER.name.to_string()),
+            (
+                "rt_password".to_string(),
+                rt::SYNC_USER.password.to_string(),
+            ),
+            (
+                "rt_root_password".to_string(),
+                rt::ROOT.password.to_string(),
+            ),
+        ]
+    }
+}
+
+fn start_rt(tq: &FakeThreatQ, bin: &Path) -> Result<Rt, String> {
+    if !rt::installed() {
+        return Err("Request Tracker is not installed: run scripts/rigs/install".into());
+    }
+    let q = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+    let site = format!(
+        "Set($ThreatQ_Sync_Binary, '{bin}');\nSet($ThreatQ_Host, '{host}');\n\
+         Set($ThreatQ_User, '{user}');\nSet($ThreatQ_Password, '{pw}');\n\
+         Set($ThreatQ_CID, '{cid}');\nSet($ThreatQ_Status, 'Review');\n\
+         Set($ThreatQ_Use_SSL, '1');\nSet($ThreatQ_CA_File, '{ca}');\n\
+         Set($RT_User_For_ThreatQ, '{rt_user}');\nSet($RT_Password_For_ThreatQ, '{rt_pw}');\n\
+         Set($RT_Queues_For_ThreatQ, '{q1}, {q2}');\nSet($ThreatQ_Create_Wait, '1');\n",
+        bin = q(&bin.display().to_string()),
+        host = q(&tq.url()),
+        user = q(tq.username()),
+        pw = q(tq.password()),
+        cid = q(tq.client_id()),
+        ca = q(&tq.ca_file().display().to_string()),
+        rt_user = rt::SYNC_USER.name,
+        rt_pw = rt::SYNC_USER.password,
+        q1 = rt::QUEUE_INCIDENTS,
+        q2 = rt::QUEUE_REPORTS,
+    );
+    Ok(Rt::start(RtOptions {
+        site_config: site,
+        ..RtOptions::default()
+    }))
+}
+
 fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
     let mut b = FakeThreatQ::builder()
         .port(args.port)
@@ -219,8 +278,13 @@ fn start_threatq(args: &Args) -> std::io::Result<ThreatQ> {
 fn main() {
     let args = Args::parse();
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+    let changes = Arc::new(AtomicBool::new(false));
+    for (sig, flag) in [
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGUSR1, &changes),
+    ] {
+        if let Err(e) = signal_hook::flag::register(sig, flag.clone()) {
             eprintln!("tq-sim: cannot handle signal {sig}: {e}");
             std::process::exit(1);
         }
@@ -251,9 +315,19 @@ fn main() {
             }
         }
     }
-    services.insert(0, Box::new(tq));
+    if let Some(bin) = &args.with_rt {
+        match start_rt(&tq.fake, bin) {
+            Ok(rt) => services.push(Box::new(rt)),
+            Err(e) => {
+                eprintln!("tq-sim: cannot start Request Tracker: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    let mut changed = false;
     let mut out = std::io::stdout().lock();
-    for s in &services {
+    let all = std::iter::once(&tq as &dyn Service).chain(services.iter().map(|s| s.as_ref()));
+    for s in all {
         for (k, v) in s.lines() {
             let _ = writeln!(out, "{k}={v}");
         }
@@ -272,7 +346,15 @@ fn main() {
         });
     }
     while !stop.load(Ordering::SeqCst) {
+        if changes.swap(false, Ordering::SeqCst) && !changed {
+            if let Some(seeded) = &tq.seeded {
+                changed = true;
+                let n = seed::email_changes(&tq.fake, seeded);
+                let _ = writeln!(std::io::stdout(), "changes={n}");
+            }
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(services);
+    drop(tq);
 }

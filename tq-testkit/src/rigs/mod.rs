@@ -13,6 +13,8 @@
 pub mod activemq;
 pub mod dxl;
 pub mod mosquitto;
+pub mod rt;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +25,26 @@ pub fn repo_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs `scripts/install --only <binary> [args] /usr` into the staging root `dest`
+/// (`DESTDIR`), installing the test build of `binary` (`bin` is its
+/// `env!("CARGO_BIN_EXE_<name>")`; the script takes every binary from that directory).
+pub fn scripts_install(dest: &Path, bin: &str, args: &[&str]) -> std::process::Output {
+    let path = Path::new(bin);
+    let from = path.parent().expect("the binary's directory");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::process::Command::new(repo_root().join("scripts/install"))
+        .args(["--only", &name])
+        .args(args)
+        .arg("/usr")
+        .env("DESTDIR", dest)
+        .env("TQ_INSTALL_FROM", from)
+        .output()
+        .expect("run scripts/install")
 }
 
 /// Panics with the install hint: a rig that is not installed fails the test.

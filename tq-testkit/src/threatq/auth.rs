@@ -42,6 +42,8 @@ pub struct Auth {
     refresh: HashMap<String, ()>,
     /// Every access token ever issued (for leak checks in tests).
     pub issued: Vec<String>,
+    /// Every refresh token ever issued (for leak checks in tests).
+    pub issued_refresh: Vec<String>,
 }
 
 const TOKEN_BODY: &[F] = &[
@@ -78,6 +80,7 @@ impl Auth {
             access: HashMap::new(),
             refresh: HashMap::new(),
             issued: Vec::new(),
+            issued_refresh: Vec::new(),
         }
     }
 
@@ -114,6 +117,7 @@ impl Auth {
         self.access.insert(access.clone(), clock.now() + self.ttl);
         self.refresh.insert(refresh.clone(), ());
         self.issued.push(access.clone());
+        self.issued_refresh.push(refresh.clone());
         Response::json(
             200,
             &json!({

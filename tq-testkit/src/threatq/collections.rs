@@ -44,10 +44,10 @@ pub struct SavedSearch {
     pub name: String,
     /// Its hash (what execution takes).
     pub hash: String,
-    /// The object collection it searches (`indicators` usually).
-    pub collection: &'static str,
-    /// The criteria (§4.2 language).
-    pub criteria: Value,
+    /// What it matches in each object collection it covers (`indicators` usually; a data
+    /// collection of several object types has one criteria per collection), in the §4.2
+    /// language.
+    pub targets: Vec<(&'static str, Value)>,
     /// Creation time.
     pub created_at: String,
 }
@@ -69,27 +69,31 @@ impl SavedSearch {
             "id": self.id,
             "name": self.name,
             "hash": self.hash,
-            "object_type": self.collection,
+            "object_type": self.targets.first().map_or("indicators", |t| t.0),
             "created_at": self.created_at,
             "updated_at": self.created_at,
         })
     }
 }
 
-/// Defines a saved search over `coll`; returns its hash, or why the criteria are invalid.
-pub fn add(st: &mut State, coll: &str, name: &str, criteria: Value) -> Result<String, String> {
-    let def = collection(coll).ok_or_else(|| format!("unknown collection {coll}"))?;
-    let known = |f: &str| known_field(&st.store, def.name, f);
-    validate_criteria(&criteria, "criteria", &known)
-        .map_err(|r| String::from_utf8_lossy(&r.body).to_string())?;
+/// Defines a saved search with criteria per object collection; returns its hash, or why a
+/// collection or criteria is invalid.
+pub fn add(st: &mut State, name: &str, targets: &[(&str, Value)]) -> Result<String, String> {
+    let mut checked = Vec::new();
+    for (coll, criteria) in targets {
+        let def = collection(coll).ok_or_else(|| format!("unknown collection {coll}"))?;
+        let known = |f: &str| known_field(&st.store, def.name, f);
+        validate_criteria(criteria, "criteria", &known)
+            .map_err(|r| String::from_utf8_lossy(&r.body).to_string())?;
+        checked.push((def.name, criteria.clone()));
+    }
     let id = st.searches.list.len() as u64 + 1;
     let hash = md5_hex(&format!("saved-search-{id}-{name}"));
     st.searches.list.push(SavedSearch {
         id,
         name: name.to_string(),
         hash: hash.clone(),
-        collection: def.name,
-        criteria,
+        targets: checked,
         created_at: st.clock.stamp(),
     });
     Ok(hash)
@@ -190,13 +194,13 @@ pub fn execute(st: &State, req: &Request, coll: &str, hash: &str) -> Reply {
                 .map_err(|r: Response| r)?,
         )
     };
-    let mut objs: Vec<&Obj> = if search.collection == def.name {
-        st.store
+    let mut objs: Vec<&Obj> = match search.targets.iter().find(|t| t.0 == def.name) {
+        Some((_, criteria)) => st
+            .store
             .all(def.name)
-            .filter(|o| matches(&st.store, o, &search.criteria))
-            .collect()
-    } else {
-        Vec::new()
+            .filter(|o| matches(&st.store, o, criteria))
+            .collect(),
+        None => Vec::new(),
     };
     sort_objs(&st.store, &mut objs, &sort);
     let total = objs.len();

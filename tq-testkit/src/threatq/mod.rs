@@ -536,6 +536,11 @@ impl FakeThreatQ {
         self.st().auth.issued.clone()
     }
 
+    /// Every refresh token issued so far.
+    pub fn refresh_tokens(&self) -> Vec<String> {
+        self.st().auth.issued_refresh.clone()
+    }
+
     // ---- behaviour knobs ----
 
     /// Server cap on `limit`.
@@ -775,8 +780,15 @@ impl FakeThreatQ {
 
     /// Defines a saved search over another collection; returns its hash.
     pub fn add_saved_search_for(&self, collection: &str, name: &str, criteria: Value) -> String {
-        collections::add(&mut self.st(), collection, name, criteria)
-            .unwrap_or_else(|e| panic!("add_saved_search: {e}"))
+        self.add_data_collection(name, &[(collection, criteria)])
+    }
+
+    /// Defines a data collection over several object types, with the criteria each type's
+    /// objects must match (`GET /api/<type>/query/hash/<hash>` returns them; a type not
+    /// listed returns nothing); returns its hash. Panics on invalid criteria.
+    pub fn add_data_collection(&self, name: &str, targets: &[(&str, Value)]) -> String {
+        collections::add(&mut self.st(), name, targets)
+            .unwrap_or_else(|e| panic!("add_data_collection: {e}"))
     }
 
     // ---- inspection ----

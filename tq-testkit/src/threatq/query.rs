@@ -213,12 +213,35 @@ pub fn matches(store: &Store, o: &Obj, c: &Value) -> bool {
             .is_some_and(|items| items.iter().all(|it| matches(store, o, it))),
         field => {
             let vals = field_values(store, o, field).unwrap_or_default();
-            leaf(&vals, v)
+            if TEXT_FIELDS.contains(&field) {
+                leaf_with(&vals, v, compare_text)
+            } else {
+                leaf(&vals, v)
+            }
         }
     })
 }
 
+/// Fields compared as text even when both sides read as numbers: an object's `value` (a
+/// hash such as `0500..e12..`, an address) is a string column in ThreatQ, so `"07"` is not
+/// `"7"` and two hex digests never compare equal as floating-point numbers.
+pub const TEXT_FIELDS: &[&str] = &["value"];
+
+/// [`compare`] for [`TEXT_FIELDS`]: strings as they are (null first).
+pub fn compare_text(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        _ => scalar_string(a).cmp(&scalar_string(b)),
+    }
+}
+
 fn leaf(vals: &[Value], cond: &Value) -> bool {
+    leaf_with(vals, cond, compare)
+}
+
+fn leaf_with(vals: &[Value], cond: &Value, compare: fn(&Value, &Value) -> Ordering) -> bool {
     let any = |f: &dyn Fn(&Value) -> bool| vals.iter().any(f);
     match cond {
         Value::Object(ops) => ops.iter().all(|(op, arg)| match op.as_str() {
@@ -406,5 +429,18 @@ mod tests {
         assert!(leaf(&[json!("Abc")], &json!({"+contains": "bc"})));
         assert!(!leaf(&[], &json!("x")));
         assert!(leaf(&[], &json!({"+neq": "x"})));
+        // Values are text: no numeric equality of digit strings or of hex with an "e".
+        let h = [json!("0500000000000e120000000000000000")];
+        assert!(!leaf_with(
+            &h,
+            &json!({"+in": ["0500000000000e130000000000000000"]}),
+            compare_text
+        ));
+        assert!(
+            leaf(&h, &json!({"+in": ["0500000000000e130000000000000000"]})),
+            "both inf"
+        );
+        assert!(!leaf_with(&[json!("07")], &json!("7"), compare_text));
+        assert!(leaf_with(&h, &json!({"+in": [h[0].clone()]}), compare_text));
     }
 }

@@ -1,6 +1,9 @@
 //! Demo seed data for `tq-sim --seed` and for tests that want a populated instance: a few
 //! dozen indicators of several types (some CTR-enrichable, some not), two saved searches,
-//! an event and an adversary linked to some indicators.
+//! an event and an adversary linked to some indicators; for the e-mail alerts a second user
+//! ([`WATCHER`]) whose watchlist holds two indicators and the event, and the data
+//! collection [`EMAIL_COLLECTION`] (active FQDNs and spearphish events). [`email_changes`]
+//! then makes the changes the e-mail alerts report (`tq-sim` on SIGUSR1).
 
 use serde_json::json;
 
@@ -17,7 +20,17 @@ pub struct Seeded {
     pub event: u64,
     /// The adversary's id.
     pub adversary: u64,
+    /// The id of the [`WATCHER`] user.
+    pub watcher: u64,
+    /// What the watcher watches: `(collection, id)`.
+    pub watched: Vec<(&'static str, u64)>,
 }
+
+/// The user whose watchlist the e-mail alerts demo follows: (e-mail, display name).
+pub const WATCHER: (&str, &str) = ("ann.analyst@example.com", "Ann Analyst");
+
+/// The data collection of the e-mail alerts demo: active FQDNs and spearphish events.
+pub const EMAIL_COLLECTION: &str = "Phishing Watch";
 
 const SOURCE: &str = "tq-sim seed";
 
@@ -108,5 +121,49 @@ pub fn seed_demo(tq: &FakeThreatQ) -> Seeded {
         let hash = tq.add_saved_search(name, criteria);
         out.saved_searches.push((name.to_string(), hash));
     }
+    let hash = tq.add_data_collection(
+        EMAIL_COLLECTION,
+        &[
+            (
+                "indicators",
+                json!({"+and": [{"type_name": "FQDN"}, {"status_name": "Active"}]}),
+            ),
+            ("events", json!({"type_name": "Spearphish"})),
+        ],
+    );
+    out.saved_searches
+        .push((EMAIL_COLLECTION.to_string(), hash));
+    out.watcher = tq.add_user(WATCHER.0, WATCHER.1);
+    // 198.51.100.10 (Review) and 198.51.100.11 (Active), and the event.
+    out.watched = vec![
+        ("indicators", out.indicators[0]),
+        ("indicators", out.indicators[1]),
+        ("events", out.event),
+    ];
+    for (collection, id) in &out.watched {
+        tq.watch_as(out.watcher, collection, *id);
+    }
     out
+}
+
+/// The changes the e-mail alerts demo reports after its baseline run, four mails: two
+/// comments on 198.51.100.11 and 198.51.100.10 from Review to Active with a new source (two
+/// "Indicator Updated"), the adversary put on the watcher's watchlist ("Adversary Added"),
+/// and three new active FQDNs in [`EMAIL_COLLECTION`] ("3 New Items"). Returns how many
+/// objects changed.
+pub fn email_changes(tq: &FakeThreatQ, seeded: &Seeded) -> usize {
+    let (first, second) = (seeded.indicators[0], seeded.indicators[1]);
+    tq.add_comment(
+        "indicators",
+        second,
+        "Seen in the proxy logs of the finance team.",
+    );
+    tq.add_comment("indicators", second, "Blocked at the edge firewall.");
+    tq.set_indicator_status(first, "Active");
+    tq.add_source("indicators", first, "CrowdFeed");
+    tq.watch_as(seeded.watcher, "adversaries", seeded.adversary);
+    for name in ["login-update", "invoice-portal", "hr-benefits"] {
+        tq.add_indicator(&format!("{name}.example.org"), "FQDN", "Active");
+    }
+    6
 }

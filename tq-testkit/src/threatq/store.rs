@@ -410,6 +410,15 @@ impl Store {
         }
     }
 
+    /// The ids of the indicators (any type) whose value is `value` (values compare as text,
+    /// [`super::query::TEXT_FIELDS`]).
+    pub fn indicators_valued(&self, value: &str) -> Vec<u64> {
+        self.indicator_keys
+            .values()
+            .filter_map(|by_value| by_value.get(value).copied())
+            .collect()
+    }
+
     /// Removes an object and its links.
     pub fn remove(&mut self, coll: &str, id: u64) -> bool {
         let gone = self
