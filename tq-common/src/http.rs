@@ -57,6 +57,12 @@ pub struct HttpSettings {
     /// logs the [`crate::tls::warn_unverified`] warning naming it; when `None` the caller
     /// warns in its own words.
     pub system: Option<String>,
+    /// Idle connections kept per host for reuse: a client calling from N threads at once
+    /// keeps N, or pays a TLS handshake for every call beyond the pool.
+    pub idle_per_host: usize,
+    /// The initial size of each connection's input and output buffers (they grow for a
+    /// larger head); a service holding many connections keeps it small.
+    pub buffer_size: usize,
 }
 
 impl Default for HttpSettings {
@@ -71,6 +77,8 @@ impl Default for HttpSettings {
             max_retry_after: Duration::from_secs(60),
             client_identity: None,
             system: None,
+            idle_per_host: 3,
+            buffer_size: 128 * 1024,
         }
     }
 }
@@ -429,6 +437,10 @@ impl Http {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .user_agent(concat!("tq-connectors/", env!("CARGO_PKG_VERSION")))
+            .max_idle_connections_per_host(settings.idle_per_host.max(1))
+            .max_idle_connections(settings.idle_per_host.max(10))
+            .input_buffer_size(settings.buffer_size.max(4096))
+            .output_buffer_size(settings.buffer_size.max(4096))
             .timeout_global(Some(settings.timeout))
             .timeout_connect(Some(settings.timeout.min(Duration::from_secs(15))));
         if let Some(p) = settings.proxy.as_deref().filter(|p| !p.is_empty()) {

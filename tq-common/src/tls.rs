@@ -506,6 +506,40 @@ pub struct TlsParts {
     pub identity: Option<(String, Secret)>,
 }
 
+/// The TCP side of a broker connection (MQTT, STOMP): resolves `host`, tries each address
+/// in turn within `timeout`, and sets `TCP_NODELAY` and read and write timeouts of `timeout`
+/// (the TLS handshake and the protocol's own handshake run under them). The error says
+/// which step failed, for the caller to name the broker: `("connecting", io error)`.
+pub fn tcp_connect(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> std::result::Result<TcpStream, (&'static str, std::io::Error)> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<std::net::SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| ("resolving the host", e))?
+        .collect();
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address");
+    let tcp = addrs
+        .iter()
+        .find_map(|a| match TcpStream::connect_timeout(a, timeout) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                last = e;
+                None
+            }
+        })
+        .ok_or(("connecting", last))?;
+    tcp.set_nodelay(true)
+        .map_err(|e| ("setting TCP_NODELAY", e))?;
+    tcp.set_read_timeout(Some(timeout))
+        .map_err(|e| ("setting the read timeout", e))?;
+    tcp.set_write_timeout(Some(timeout))
+        .map_err(|e| ("setting the write timeout", e))?;
+    Ok(tcp)
+}
+
 /// Makes TLS connections over TCP streams the caller opened, with one [`TlsPolicy`].
 /// Cheap to clone (the OpenSSL context is shared).
 #[derive(Clone)]

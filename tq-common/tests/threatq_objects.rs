@@ -626,3 +626,136 @@ fn changes_since_a_watermark_are_found_by_touched_or_updated_at() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn an_indicator_is_upserted_and_linked_to_an_event_in_one_call() {
+    let fake = fake();
+    let tq = client(&fake);
+    let event = tq
+        .create_event(&incident("Resilient Incident 1: x"))
+        .unwrap();
+    let up =
+        IndicatorUpsert::new("203.0.113.9", "IP Address").relate(&Collection::Events, event.id);
+    let body = serde_json::to_value(&up).unwrap();
+    assert_eq!(body["events"], json!([{ "id": event.id }]), "{body}");
+    fake.clear_requests();
+    let done = tq.consume_indicators(std::slice::from_ref(&up)).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        fake.request_count(),
+        1,
+        "one request: the upsert and its link"
+    );
+    let linked = tq
+        .linked::<Indicator>(&ObjRef::event(event.id), &Collection::Indicators, "type")
+        .unwrap();
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0].object.value, "203.0.113.9");
+    tq.consume_indicators(&[up]).unwrap();
+    let linked = tq
+        .linked::<Indicator>(&ObjRef::event(event.id), &Collection::Indicators, "")
+        .unwrap();
+    assert_eq!(linked.len(), 1, "the same link again is not a second one");
+    // A relation to an object that does not exist is refused (no half-written indicator).
+    let bad = IndicatorUpsert::new("203.0.113.10", "IP Address")
+        .relate(&Collection::Events, event.id + 1000);
+    assert!(tq.consume_indicators(&[bad]).is_err());
+    assert!(fake.indicator_by_value("203.0.113.10").is_none());
+}
+
+#[test]
+fn objects_of_custom_collections_and_adversaries_are_found_by_name_or_created_once() {
+    let fake = fake();
+    let tq = client(&fake);
+    let malware = Collection::from_path("malware");
+    let a = tq
+        .find_or_create_object(&malware, "Emotet", "Resilient")
+        .unwrap();
+    let b = tq
+        .find_or_create_object(&malware, "Emotet", "Resilient")
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(fake.object_count("malware"), 1);
+    let c = tq
+        .find_or_create_object(&malware, "Emotet2", "Resilient")
+        .unwrap();
+    assert_ne!(a, c, "an exact name, not a prefix");
+    let adv = tq
+        .find_or_create_object(&Collection::Adversaries, "APT 1", "Resilient")
+        .unwrap();
+    assert_eq!(
+        tq.find_or_create_object(&Collection::Adversaries, "APT 1", "Resilient")
+            .unwrap(),
+        adv
+    );
+    assert_eq!(fake.object_count("adversaries"), 1);
+    let e = tq
+        .find_or_create_object(&Collection::Events, "x", "Resilient")
+        .unwrap_err();
+    assert!(e.to_string().contains("\"events\""), "{e}");
+}
+
+#[test]
+fn a_file_already_uploaded_is_found_by_its_md5() {
+    let fake = fake();
+    let tq = client(&fake);
+    let bytes = b"From: a@example.com\r\nSubject: invoice\r\n\r\nhello\r\n".to_vec();
+    let md5 = tq_common::threatq::attachments::md5_hex(&bytes);
+    assert!(tq.attachments_by_hash(&md5).unwrap().is_empty());
+    let up = tq
+        .upload_attachment(&AttachmentUpload {
+            file_name: "mail.eml".into(),
+            title: None,
+            file_type: "Spearphish Attachment".into(),
+            malware_locked: false,
+            source: "Resilient".into(),
+            bytes,
+        })
+        .unwrap();
+    let found = tq.attachments_by_hash(&md5).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, up.id);
+    assert!(tq
+        .attachments_by_hash(&tq_common::threatq::attachments::md5_hex(b"other"))
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn tasks_carry_a_due_date_and_attributes() {
+    let fake = fake();
+    let tq = client(&fake);
+    let mut t = TaskCreate::new("Investigate Exposure", "Resilient");
+    t.due_at = Some("2024-06-01 12:00:00".into());
+    t.attributes.push(AttributeWrite::new(
+        "Resilient Task ID",
+        "2251",
+        "Resilient",
+    ));
+    let created = tq.create_task(&t).unwrap();
+    let event = tq
+        .create_event(&incident("Resilient Incident 2: y"))
+        .unwrap();
+    tq.link(&ObjRef::event(event.id), &Collection::Tasks, &[created.id])
+        .unwrap();
+    let linked = tq
+        .linked::<Task>(&ObjRef::event(event.id), &Collection::Tasks, "attributes")
+        .unwrap();
+    assert_eq!(linked.len(), 1);
+    let task = &linked[0].object;
+    assert_eq!(task.due_at, "2024-06-01 12:00:00");
+    assert!(task
+        .attributes
+        .iter()
+        .any(|a| a.name == "Resilient Task ID" && a.value == "2251"));
+    let updated = tq
+        .update_task(
+            created.id,
+            &TaskUpdate {
+                due_at: Some("2024-06-02 08:00:00".into()),
+                ..TaskUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(updated.due_at, "2024-06-02 08:00:00");
+}

@@ -65,7 +65,9 @@ tq_common::options! {
     /// Retries of a failed acknowledgement or reply.
     pub STOMP_MAX_RETRIES: IntOpt =
         IntOpt::new("stomp_max_retries", "STOMP max retries").range(0, 100).default("3");
-    /// Messages the broker sends ahead (activemq.prefetchSize); empty = num_workers.
+    /// Messages the broker sends ahead (activemq.prefetchSize); empty = 4 × num_workers (a
+    /// message keeps its slot until its final reply and ACK, so the window is wider than
+    /// resilient-circuits' num_workers).
     pub STOMP_PREFETCH_LIMIT: Maybe<IntOpt> =
         IntOpt::new("stomp_prefetch_limit", "STOMP prefetch limit").range(1, 10_000).optional();
     /// Actions handled at the same time.
@@ -86,6 +88,9 @@ tq_common::options! {
     /// comma-separated (e.g. threat_actor=adversaries); each value becomes an object related
     /// to the event.
     pub CUSTOM_OBJECTS: ListOpt = ListOpt::new("custom_objects", "Custom Objects");
+    /// The programmatic name of the message destination the rules and functions send to
+    /// (`customize` installs it; the service subscribes to actions.<org id>.<destination>).
+    pub DESTINATION: StrOpt = StrOpt::new("destination", "Message destination").default("fn_threatq");
 }
 
 /// The ThreatQ connection in `[fn_threatq]`: the guide's `host`, `username`, `password`,
@@ -329,7 +334,7 @@ mod tests {
             err(&GOOD.replace("cid = cid-1", "cid = cid-1\nverify = no")),
             "app.config: [fn_threatq] verify: unknown option; valid options: host, cid, \
              username, password, status, ca_file, verify_tls, custom_source, \
-             custom_attributes, custom_objects"
+             custom_attributes, custom_objects, destination"
         );
         assert!(err(&GOOD.replace("org = Acme", "port = 99999"))
             .starts_with("app.config: [resilient] port: \"99999\" is not an integer"));

@@ -11,9 +11,9 @@ use tq_testkit::contract::{assert_stopped_by_the_lock, code, hold_lock, run, tex
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-resilient-fn");
 
-/// A complete app.config pointing ThreatQ at a closed port (so --check fails fast, exit 1,
-/// after the config passed).
-const APP_CONFIG: &str = "[resilient]\nhost = soar.example.com\norg = Org\nemail = u@example.com\n\
+/// A complete app.config pointing Resilient and ThreatQ at a closed port (so --check fails
+/// fast, exit 1, after the config passed).
+const APP_CONFIG: &str = "[resilient]\nhost = 127.0.0.1\nport = 9\norg = Org\nemail = u@example.com\n\
 password = soar-pw-0001\nlogdir = /var/log/rc\ncomponentsdir = /opt/rc\n\n[fn_other_app]\nkey = value\n\n\
 [fn_threatq]\nhost = 127.0.0.1:9\nusername = tq@example.com\npassword = tq-pw-0001\ncid = tq-cid-0001\n";
 
@@ -92,7 +92,7 @@ fn resilient_keys_are_validated_and_other_programs_keys_ignored() {
     assert_eq!(code(&check(APP_CONFIG)), 1);
     for (config, key, expected) in [
         (
-            APP_CONFIG.replace("org = Org", "port = https"),
+            APP_CONFIG.replace("port = 9", "port = https"),
             "[resilient] port",
             "\"https\" is not an integer from 1 to 65535",
         ),
@@ -152,17 +152,64 @@ fn without_app_lock_file_the_lock_is_beside_app_config() {
         &path,
     ])));
     drop(lock);
-    // Free: the run goes on to the service, which is not built yet (issue 11).
+    // Free: the run goes on to the service, which logs in to Resilient first (closed port).
     let out = run(cmd(d.path(), d.path()).args(["run", "--app-config", &path]));
-    assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(text(&out).contains("not implemented yet"), "{}", text(&out));
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(text(&out).contains("Resilient"), "{}", text(&out));
+    assert!(!text(&out).contains("soar-pw-0001"), "{}", text(&out));
 }
 
 #[test]
-fn customize_and_clear_destination_say_they_are_not_built_yet() {
+fn customize_and_clear_destination_read_app_config_as_run_does() {
+    let d = tempfile::tempdir().expect("tempdir");
     for command in ["customize", "clear-destination"] {
-        let out = run(Command::new(BIN).arg(command));
+        let out = run(cmd(d.path(), d.path()).args([command, "-y"]));
         assert_eq!(code(&out), 2, "{command}: {}", text(&out));
-        assert!(text(&out).contains("not implemented yet"), "{}", text(&out));
+        assert!(text(&out).contains("app.config"), "{}", text(&out));
+    }
+    let file = d.path().join("app.config");
+    write(&file, APP_CONFIG);
+    let path = file.display().to_string();
+    for command in ["customize", "clear-destination"] {
+        let out = run(cmd(d.path(), d.path()).args([command, "-y", "--app-config", &path]));
+        assert_eq!(code(&out), 1, "{command}: {}", text(&out));
+        assert!(text(&out).contains("Resilient"), "{}", text(&out));
+    }
+    // clear-destination never runs beside the service: the lock stops it, with an error.
+    let lock = hold_lock(&d.path().join("app.config.lock"));
+    let out = run(cmd(d.path(), d.path()).args(["clear-destination", "-y", "--app-config", &path]));
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("stop it first"), "{}", text(&out));
+    drop(lock);
+}
+
+#[test]
+fn the_systemd_units_name_app_config_and_lock_and_their_flags_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for unit in ["tq-resilient-fn.service", "tq-resilient-fn@.service"] {
+        let unit_text = fs::read_to_string(root.join("scripts/systemd").join(unit)).expect("unit");
+        assert!(unit_text.contains("Environment=APP_CONFIG_FILE="), "{unit}");
+        assert!(unit_text.contains("Environment=APP_LOCK_FILE="), "{unit}");
+        assert!(unit_text.contains("Restart=always"), "{unit}");
+        assert!(unit_text.contains("NoNewPrivileges=yes"), "{unit}");
+        let exec = unit_text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .expect("ExecStart");
+        let mut words = exec.split_whitespace();
+        assert_eq!(words.next(), Some("/usr/bin/tq-resilient-fn"), "{unit}");
+        let args: Vec<&str> = words.collect();
+        assert!(args.contains(&"run"), "{unit}: {args:?}");
+        // The unit's flags parse: the run goes as far as the (missing) app.config.
+        let d = tempfile::tempdir().expect("tempdir");
+        let out = run(cmd(d.path(), d.path())
+            .args(&args)
+            .env("APP_CONFIG_FILE", d.path().join("missing/app.config")));
+        assert_eq!(code(&out), 2, "{unit}: {}", text(&out));
+        assert!(
+            text(&out).contains("missing/app.config"),
+            "{unit}: {}",
+            text(&out)
+        );
     }
 }

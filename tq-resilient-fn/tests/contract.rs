@@ -4,17 +4,50 @@
 //! the lock and the state is kept beside it. No first run: a missing app.config is an
 //! error that says how to write one.
 
-use tq_testkit::contract::{no_setup, Profile, SharedFile, Style};
+use tq_testkit::contract::{Profile, Setup, SharedFile, Style};
+use tq_testkit::resilient::FakeResilient;
+use tq_testkit::rigs::activemq::{ActiveMq, Destination};
+use tq_testkit::threatq::FakeThreatQ;
+
+/// `--check` reaches Resilient too (login, org, the destination on the broker): a fake
+/// Resilient REST API and the real ActiveMQ, the integration user's password the same on
+/// both (as on SOAR).
+fn soar_and_broker(_: &FakeThreatQ) -> Setup {
+    let broker = ActiveMq::shared();
+    let soar = FakeResilient::builder().password(broker.password()).start();
+    let dest = Destination::unique("fn_threatq");
+    let env = [
+        ("resilient.host", soar.host().to_string()),
+        ("resilient.port", soar.port().to_string()),
+        ("resilient.org", soar.org_name()),
+        ("resilient.email", soar.email()),
+        ("resilient.password", soar.password()),
+        ("resilient.cafile", soar.ca_file().display().to_string()),
+        ("resilient.stomp_port", broker.tls_port().to_string()),
+        (
+            "resilient.stomp_cafile",
+            broker.ca_file().display().to_string(),
+        ),
+        ("fn_threatq.destination", dest.name.clone()),
+    ];
+    Setup {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        keep: vec![Box::new(soar)],
+    }
+}
 
 const APP_CONFIG: Profile = Profile {
     bin: env!("CARGO_BIN_EXE_tq-resilient-fn"),
     extra: &[],
-    setup: no_setup,
+    setup: soar_and_broker,
     style: Style::SharedFile(&SharedFile {
         flag: "--app-config",
         file_name: "app.config",
         template_command: "config",
-        preamble: "[resilient]\nhost = soar.example.com\nport = 443\norg = Contract Org\n\
+        preamble: "[resilient]\nhost = 127.0.0.1\nport = 9\norg = Contract Org\n\
                    email = soar-user@example.com\npassword = soar-password-0001\ncafile = false\n\
                    logdir = /var/log/resilient-circuits\nloglevel = INFO\n",
         threatq_section: "fn_threatq",

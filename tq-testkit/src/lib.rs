@@ -21,6 +21,7 @@ pub mod contract;
 pub mod ctr;
 pub mod epo;
 pub mod procfs;
+pub mod resilient;
 pub mod rigs;
 pub mod server;
 pub mod threatq;

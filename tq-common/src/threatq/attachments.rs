@@ -48,6 +48,17 @@ impl ThreatQ {
         from_data(v, "attachments")
     }
 
+    /// The attachments whose content has this MD5 (`GET /api/attachments?hash=`, §3;
+    /// threatqsdk `File.find`): to find a file already uploaded instead of uploading it again.
+    pub fn attachments_by_hash(&self, md5: &str) -> Result<Vec<Attachment>> {
+        let rows = self.list_all("attachments", &[("hash", md5.to_string())])?;
+        let found: Vec<Attachment> = typed_rows(rows, "attachments")?;
+        Ok(found
+            .into_iter()
+            .filter(|a| a.hash.eq_ignore_ascii_case(md5))
+            .collect())
+    }
+
     /// One attachment by id.
     pub fn attachment(&self, id: i64) -> Result<Attachment> {
         let v = self.call(Method::Get, &format!("attachments/{id}"), &[], None)?;
@@ -124,5 +135,26 @@ impl ThreatQ {
             .iter()
             .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
             .collect())
+    }
+}
+
+/// The MD5 of `bytes` in lower-case hex: what ThreatQ keeps as an attachment's `hash`.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    match openssl::hash::hash(openssl::hash::MessageDigest::md5(), bytes) {
+        Ok(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
+        // MD5 is in OpenSSL's default provider; without it nothing matches by hash.
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn md5_of_known_inputs() {
+        assert_eq!(super::md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(
+            super::md5_hex(b"The quick brown fox jumps over the lazy dog"),
+            "9e107d9d372bb6826bd81d3542a419d6"
+        );
     }
 }

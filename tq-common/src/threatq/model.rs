@@ -269,6 +269,17 @@ pub struct IndicatorUpsert {
     /// Attributes to add.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeWrite>,
+    /// Objects to link the indicator to, by collection (`"events": [{"id": 12}]`,
+    /// threatqsdk `_to_dict`'s relation lists): the upsert and its links in one call.
+    #[serde(flatten)]
+    pub related: std::collections::BTreeMap<String, Vec<IdRef>>,
+}
+
+/// `{"id": n}`, how bodies name an object to link.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct IdRef {
+    /// The object's id.
+    pub id: i64,
 }
 
 impl IndicatorUpsert {
@@ -280,7 +291,17 @@ impl IndicatorUpsert {
             status: None,
             sources: Vec::new(),
             attributes: Vec::new(),
+            related: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Links the indicator to object `id` of `collection` in the same call.
+    pub fn relate(mut self, collection: &Collection, id: i64) -> IndicatorUpsert {
+        self.related
+            .entry(collection.path().to_string())
+            .or_default()
+            .push(IdRef { id });
+        self
     }
 }
 
@@ -645,9 +666,15 @@ pub struct TaskCreate {
     /// The assignee: a user's `source.id` ([`crate::threatq::ThreatQ::users`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_source_id: Option<i64>,
+    /// When it is due, `YYYY-MM-DD HH:MM:SS` UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
     /// Sources.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceWrite>,
+    /// Attributes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeWrite>,
 }
 
 impl TaskCreate {
@@ -659,7 +686,9 @@ impl TaskCreate {
             status: TaskStatus::ToDo,
             description: None,
             assignee_source_id: None,
+            due_at: None,
             sources: vec![SourceWrite::new(source)],
+            attributes: Vec::new(),
         }
     }
 }
@@ -686,6 +715,9 @@ pub struct TaskUpdate {
     /// New assignee (a user's `source.id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_source_id: Option<i64>,
+    /// New due date, `YYYY-MM-DD HH:MM:SS` UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// A task as read.
@@ -709,9 +741,15 @@ pub struct Task {
     /// The assignee's source id.
     #[serde(default, deserialize_with = "de_opt_id")]
     pub assignee_source_id: Option<i64>,
+    /// When it is due (empty when not set).
+    #[serde(default, deserialize_with = "de_text")]
+    pub due_at: String,
     /// `updated_at`.
     #[serde(default, deserialize_with = "de_text")]
     pub updated_at: String,
+    /// Embedded attributes (`with=attributes`).
+    #[serde(default, deserialize_with = "de_list")]
+    pub attributes: Vec<Attribute>,
 }
 
 /// An attachment (file) as read (§12).

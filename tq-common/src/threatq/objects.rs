@@ -207,4 +207,50 @@ impl ThreatQ {
         )?;
         Ok(())
     }
+
+    /// The object named exactly `name` in `collection`, created with `source` when there is
+    /// none; returns its id. Adversaries are found by `name`
+    /// ([`ThreatQ::find_or_create_adversary`]); the custom object collections (`malware`,
+    /// `campaign`, `attack_pattern`, ...) by their naming field `value` (threatq-api.md §1).
+    /// Other collections (events, tasks, files, indicators) need more than a name and are
+    /// refused with an error naming the collection.
+    pub fn find_or_create_object(
+        &self,
+        collection: &Collection,
+        name: &str,
+        source: &str,
+    ) -> Result<i64> {
+        let path = match collection {
+            Collection::Adversaries => {
+                return self.find_or_create_adversary(name, source).map(|a| a.id)
+            }
+            Collection::Custom(path) => path.as_str(),
+            other => {
+                return Err(Error::remote(
+                    SYSTEM,
+                    format!(
+                        "objects of \"{}\" cannot be created from a name alone (use adversaries \
+                         or a custom object collection such as malware)",
+                        other.path()
+                    ),
+                ))
+            }
+        };
+        // `%` is a LIKE wildcard in list filters (§3): match exactly here.
+        let rows = self.list_all(path, &[("value", name.to_string())])?;
+        if let Some(id) = rows
+            .iter()
+            .filter(|r| r.get("value").and_then(Value::as_str) == Some(name))
+            .find_map(|r| serde_json::from_value::<super::IdOnly>(r.clone()).ok())
+        {
+            return Ok(id.id);
+        }
+        let v = self.call(
+            Method::Post,
+            path,
+            &[],
+            Some(json!({ "value": name, "sources": [{ "name": source }] })),
+        )?;
+        Ok(from_data::<super::IdOnly>(v, path)?.id)
+    }
 }

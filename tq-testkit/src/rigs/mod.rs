@@ -10,6 +10,7 @@
 //! `dxlclient`/`dxltieclient`). A missing rig is a test failure with a message saying to run
 //! it, never a silent skip.
 
+pub mod activemq;
 pub mod dxl;
 pub mod mosquitto;
 pub mod rt;

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -137,28 +137,8 @@ impl Connection {
             context,
             source,
         };
-        let addrs: Vec<SocketAddr> = (addr, port)
-            .to_socket_addrs()
-            .map_err(|e| io_err("resolving the address", e))?
-            .collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut tcp = None;
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, opts.connect_timeout) {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let tcp = tcp.ok_or_else(|| io_err("connecting", last))?;
-        tcp.set_nodelay(true)
-            .map_err(|e| io_err("setting TCP_NODELAY", e))?;
-        tcp.set_read_timeout(Some(opts.connect_timeout))
-            .map_err(|e| io_err("setting the read timeout", e))?;
-        tcp.set_write_timeout(Some(opts.connect_timeout))
-            .map_err(|e| io_err("setting the write timeout", e))?;
+        let tcp = tq_common::tls::tcp_connect(addr, port, opts.connect_timeout)
+            .map_err(|(context, source)| io_err(context, source))?;
         let stream = tls.connect(addr, tcp).map_err(|e| Error::Tls {
             broker: broker.clone(),
             message: match e {
