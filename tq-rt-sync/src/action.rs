@@ -243,7 +243,11 @@ fn sync_ticket(ctx: &Context, args: &ActionArgs, s: &Settings, rt: &RtClient) ->
         );
         std::thread::sleep(s.create_wait);
     }
-    let snap = rt.snapshot(args.ticket, args.transaction)?;
+    let snap = if plan.wait_for_create {
+        snapshot_of_new_ticket(rt, args)?
+    } else {
+        rt.snapshot(args.ticket, args.transaction)?
+    };
     if !s.queue_listed(snap.ticket.queue()) {
         say(&format!(
             "ticket {} is in queue '{}', which RT_Queues_For_ThreatQ does not list; not synced",
@@ -271,6 +275,35 @@ fn sync_ticket(ctx: &Context, args: &ActionArgs, s: &Settings, rt: &RtClient) ->
         Err(e) => {
             mark_pending(rt, &snap, &s.urls);
             Err(e)
+        }
+    }
+}
+
+/// How long a Create action waits for its ticket to become visible through the REST API.
+const NEW_TICKET_VISIBLE_WITHIN: Duration = Duration::from_secs(20);
+
+/// The snapshot of a ticket the scrip saw created. RT runs the scrip before its database
+/// transaction is committed, so the REST API can still answer "Ticket N does not exist." for
+/// a moment (with `ThreatQ_Create_Wait = 0`, or on a slow database): that answer is retried,
+/// every 200 ms for up to [`NEW_TICKET_VISIBLE_WITHIN`], before it is an error.
+fn snapshot_of_new_ticket(rt: &RtClient, args: &ActionArgs) -> Result<Snapshot> {
+    let deadline = std::time::Instant::now() + NEW_TICKET_VISIBLE_WITHIN;
+    let mut said = false;
+    loop {
+        match rt.snapshot(args.ticket, args.transaction) {
+            Err(e) if e.status() == Some(404) && std::time::Instant::now() < deadline => {
+                if !said {
+                    log::info!(
+                        "ticket {}: not visible through the REST API yet (RT has not committed \
+                         it); waiting up to {} s",
+                        args.ticket,
+                        NEW_TICKET_VISIBLE_WITHIN.as_secs()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
         }
     }
 }

@@ -1121,3 +1121,40 @@ fn a_first_cron_run_covers_every_event_with_an_rt_ticket_id() {
         "another RT's event"
     );
 }
+
+#[test]
+fn a_create_action_waits_for_a_ticket_rt_has_not_committed_yet() {
+    let _s = serial();
+    // RT runs the scrip before it commits the new ticket, so the action may ask for a
+    // ticket the REST API does not show yet ("Ticket N does not exist."). Here the action
+    // starts for the next ticket id a moment before that ticket is made.
+    let before = root()
+        .create_ticket(&NewTicket::new(QUEUE_GENERAL, "the id before"))
+        .expect("create");
+    let extra = [("RT_Queues_For_ThreatQ", "General")];
+    let child = spawn_action(before + 1, "Create", &extra, &["-ll", "stdout", "-v", "2"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let id = root()
+        .create_ticket(
+            &NewTicket::new(QUEUE_GENERAL, "committed late")
+                .cf("IP", CfValue::Multi(vec!["198.18.9.1".into()])),
+        )
+        .expect("create");
+    assert_eq!(
+        id,
+        before + 1,
+        "nothing else makes tickets while tests run serially"
+    );
+    let out = child.wait_with_output().expect("action");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("not visible through the REST API yet"),
+        "{text}"
+    );
+    assert_eq!(names(&event_of(id), "indicators", "value"), ["198.18.9.1"]);
+}
