@@ -12,12 +12,9 @@ use std::time::{Duration, Instant};
 
 use ureq::Agent;
 
-use crate::retry::Backoff;
+pub use crate::retry::RetryPolicy;
 use crate::tls::{ClientIdentity, TlsPolicy, Trust};
 use crate::{Error, Result};
-
-/// The longest wait between two HTTP attempts (before jitter).
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Query parameters whose values are never logged.
 const SENSITIVE_QUERY: &[&str] = &[
@@ -43,14 +40,8 @@ pub struct HttpSettings {
     pub proxy: Option<String>,
     /// Overall time for one request (connect, send, receive).
     pub timeout: Duration,
-    /// Retries after the first attempt.
-    pub retries: u32,
-    /// First backoff delay; doubles each retry (up to 30 s), plus up to half again of jitter
-    /// ([`crate::retry::Backoff`]).
-    pub backoff_base: Duration,
-    /// The longest `Retry-After` we wait for inside a run; a longer one fails the call
-    /// at once (the error carries the wait) so the connector can stop cleanly.
-    pub max_retry_after: Duration,
+    /// How failed requests are retried (connect errors, 5xx, 429).
+    pub retry: RetryPolicy,
     /// A client certificate for servers that ask for one (mutual TLS).
     pub client_identity: Option<ClientIdentity>,
     /// The system these settings reach ("ThreatQ"): when set, turning verification off
@@ -72,9 +63,7 @@ impl Default for HttpSettings {
             verify_tls: true,
             proxy: None,
             timeout: Duration::from_secs(60),
-            retries: 4,
-            backoff_base: crate::retry::base_from_env(Duration::from_millis(500)),
-            max_retry_after: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
             client_identity: None,
             system: None,
             idle_per_host: 3,
@@ -475,7 +464,7 @@ impl Http {
         req: &Request,
         extra: &[(&str, &str)],
     ) -> Result<Response> {
-        let attempts = self.settings.retries + 1;
+        let attempts = self.settings.retry.attempts();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -486,7 +475,7 @@ impl Http {
                     if attempt >= attempts {
                         return Err(e);
                     }
-                    let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                    let wait = wait.unwrap_or_else(|| self.settings.retry.delay_for(attempt));
                     log::warn!(
                         "{} {}: {}; retry {attempt}/{} in {:.1} s",
                         req.method.as_str(),
@@ -499,10 +488,6 @@ impl Http {
                 }
             }
         }
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        Backoff::new(self.settings.backoff_base, MAX_BACKOFF, 0.5).delay_for(attempt)
     }
 
     fn attempt(&self, system: &str, req: &Request, extra: &[(&str, &str)]) -> Attempt {
@@ -545,7 +530,7 @@ impl Http {
                             after,
                         );
                         match after {
-                            Some(d) if d > self.settings.max_retry_after => Attempt::Fail(e),
+                            Some(d) if !self.settings.retry.waits_for(d) => Attempt::Fail(e),
                             _ => Attempt::Retry(after, e),
                         }
                     }
@@ -790,19 +775,5 @@ mod tests {
             "filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\nDATA\r\n"
         ));
         assert!(b.ends_with(&format!("--{boundary}--\r\n")));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let h = Http::new(HttpSettings {
-            backoff_base: Duration::from_millis(100),
-            ..HttpSettings::default()
-        })
-        .unwrap();
-        let b1 = h.backoff(1).as_millis();
-        let b3 = h.backoff(3).as_millis();
-        assert!((100..=150).contains(&b1), "{b1}");
-        assert!((400..=600).contains(&b3), "{b3}");
-        assert!(h.backoff(30) <= Duration::from_secs(45));
     }
 }

@@ -285,6 +285,18 @@ impl Default for ErrorMapper {
     }
 }
 
+/// The error for a login that `system` refused with HTTP `status`: "<system>: login
+/// refused for <who> at <at> (HTTP <status>): <check>", `check` naming the settings the
+/// operator should look at (never a secret: `who` is the user name or key id).
+pub fn login_refused(system: &str, who: &str, at: &str, status: u16, check: &str) -> Error {
+    Error::Remote {
+        system: system.into(),
+        message: format!("login refused for {who} at {at} (HTTP {status}): {check}"),
+        retry_after: None,
+        status: Some(status),
+    }
+}
+
 /// Hints for the statuses every REST API uses alike.
 pub fn common_hint(status: u16) -> Option<&'static str> {
     match status {

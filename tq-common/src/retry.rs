@@ -128,6 +128,62 @@ impl Backoff {
     }
 }
 
+/// How a request is retried after a failure the server may recover from (connect error,
+/// 5xx, 429): how many times, the backoff between attempts, and the longest wait a server
+/// may ask for (`Retry-After`) inside a run. One value, so a caller sets it as a whole
+/// ([`crate::http::HttpSettings::retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The first backoff delay; it doubles each retry up to [`RetryPolicy::MAX_DELAY`],
+    /// plus up to half again of jitter ([`Backoff`]).
+    pub first_delay: Duration,
+    /// The longest `Retry-After` waited for; a longer one fails the call at once (the
+    /// error carries the wait) so the connector can stop cleanly.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 retries from 500 ms (`TQ_RETRY_BASE_MS` in tests, [`base_from_env`]), a
+    /// `Retry-After` of up to 60 s honoured.
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 4,
+            first_delay: base_from_env(Duration::from_millis(500)),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The longest backoff between two attempts, before jitter.
+    pub const MAX_DELAY: Duration = Duration::from_secs(30);
+
+    /// The default policy with `retries` retries.
+    pub fn with_retries(retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            retries,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Attempts in all: the first one and the retries.
+    pub fn attempts(&self) -> u32 {
+        self.retries.saturating_add(1)
+    }
+
+    /// The wait before retry number `attempt` (1 = the first retry).
+    pub fn delay_for(&self, attempt: u32) -> Duration {
+        Backoff::new(self.first_delay, Self::MAX_DELAY, 0.5).delay_for(attempt)
+    }
+
+    /// True when a server's `Retry-After` of `wait` is short enough to wait for.
+    pub fn waits_for(&self, wait: Duration) -> bool {
+        wait <= self.max_retry_after
+    }
+}
+
 /// The first HTTP retry delay: `TQ_RETRY_BASE_MS` when set (tests shorten it), else `default`.
 pub fn base_from_env(default: Duration) -> Duration {
     std::env::var("TQ_RETRY_BASE_MS")
@@ -190,6 +246,24 @@ mod tests {
         assert!(b.delay_for(40) >= Duration::from_secs(30));
         // delay_for does not move the state
         assert!(b.next_delay() <= Duration::from_millis(150));
+    }
+
+    #[test]
+    fn retry_policy_counts_attempts_grows_its_delay_and_bounds_retry_after() {
+        let p = RetryPolicy {
+            retries: 2,
+            first_delay: Duration::from_millis(100),
+            max_retry_after: Duration::from_secs(5),
+        };
+        assert_eq!(p.attempts(), 3);
+        let d1 = p.delay_for(1).as_millis();
+        let d3 = p.delay_for(3).as_millis();
+        assert!((100..=150).contains(&d1), "{d1}");
+        assert!((400..=600).contains(&d3), "{d3}");
+        assert!(p.delay_for(30) <= RetryPolicy::MAX_DELAY.mul_f64(1.5));
+        assert!(p.waits_for(Duration::from_secs(5)));
+        assert!(!p.waits_for(Duration::from_secs(6)));
+        assert_eq!(RetryPolicy::with_retries(0).attempts(), 1);
     }
 
     #[test]

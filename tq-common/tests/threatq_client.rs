@@ -4,13 +4,20 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tq_common::threatq::collections::SearchMatch;
+use tq_common::threatq::collections::{SearchHints, SearchMatch};
 use tq_common::threatq::{
     AttributeWrite, Collection, EventCreate, Indicator, IndicatorUpsert, NameRef, ObjRef, ThreatQ,
 };
 use tq_testkit::clients;
 use tq_testkit::server::Fault;
 use tq_testkit::threatq::{FakeThreatQ, LastPage};
+
+/// How the saved-search errors are worded in these tests.
+const HINTS: SearchHints<'static> = SearchHints {
+    option: "search_option",
+    not_found: "check the name hint",
+    several: "pick one hint",
+};
 
 fn client_with(fake: &FakeThreatQ, password: &str) -> ThreatQ {
     clients::threatq_with_password(fake, password)
@@ -163,14 +170,18 @@ fn saved_search_found_by_exact_name_whether_or_not_the_server_filters() {
         fake.add_saved_search("Other", json!({"type_name": "FQDN"}));
         let tq = client(&fake);
         assert_eq!(
-            tq.saved_search_hash("High IPs").unwrap(),
+            tq.saved_search_hash("High IPs", &HINTS).unwrap(),
             want,
             "filter={filter}"
         );
         assert_eq!(tq.saved_search_name(&want).unwrap(), "High IPs");
-        let e = tq.saved_search_hash("High").unwrap_err().to_string();
+        let e = tq
+            .saved_search_hash("High", &HINTS)
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.contains("no saved search is named exactly \"High\""),
+            e.contains("search_option: no saved search is named exactly \"High\"")
+                && e.ends_with("; check the name hint"),
             "{e}"
         );
         let SearchMatch::NotFound { others } = tq.find_saved_search("High").unwrap() else {
@@ -185,8 +196,18 @@ fn saved_search_found_by_exact_name_whether_or_not_the_server_filters() {
         let twin = fake.add_saved_search("High IPs", json!({"type_name": "FQDN"}));
         assert_eq!(
             tq.find_saved_search("High IPs").unwrap(),
-            SearchMatch::Several(vec![want.clone(), twin]),
+            SearchMatch::Several(vec![want.clone(), twin.clone()]),
             "filter={filter}"
+        );
+        let e = tq
+            .saved_search_hash("High IPs", &HINTS)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "search_option: 2 saved searches are named \"High IPs\" (hashes {want}, {twin}); pick one hint"
+            )),
+            "{e}"
         );
     }
 }

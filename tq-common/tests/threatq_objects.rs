@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tq_common::threatq::collections::SearchHints;
 use tq_common::threatq::{
     Adversary, AttachmentUpload, AttributeWrite, Collection, Event, EventCreate, EventUpdate,
     Indicator, IndicatorUpsert, NameRef, ObjRef, Task, TaskCreate, TaskPriority, TaskStatus,
@@ -15,6 +16,13 @@ use tq_testkit::clients;
 use tq_testkit::threatq::FakeThreatQ;
 
 const SOURCE: &str = "Request Tracker";
+
+/// How the saved-search errors are worded in these tests.
+const HINTS: SearchHints<'static> = SearchHints {
+    option: "data_collection_name",
+    not_found: "check the name",
+    several: "rename all but one",
+};
 
 fn fake() -> FakeThreatQ {
     FakeThreatQ::builder()
@@ -554,7 +562,7 @@ fn a_data_collection_by_name_gives_its_items_per_object_type() {
         "Phishing events",
         json!({"type_name": "Spearphish"}),
     );
-    let hash = tq.saved_search_hash("Phishing events").unwrap();
+    let hash = tq.saved_search_hash("Phishing events", &HINTS).unwrap();
     let mut pager = tq.collection(Collection::Events, &hash, 100);
     let mut titles = Vec::new();
     while let Some(page) = pager.next_typed::<Event>().unwrap() {

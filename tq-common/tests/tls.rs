@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode};
 use openssl::x509::X509;
-use tq_common::http::{Http, HttpSettings, Method, Request};
+use tq_common::http::{Http, HttpSettings, Method, Request, RetryPolicy};
 use tq_common::tls::{ClientIdentity, TlsPolicy, Trust};
 use tq_testkit::certs::{Issued, TestCa};
 
@@ -298,7 +298,7 @@ fn http_presents_the_client_certificate_and_trusts_the_ca_file() {
             ClientIdentity::from_pem(id.cert_pem.as_bytes(), id.key_pem_pkcs1().as_bytes())
                 .unwrap(),
         ),
-        retries: 0,
+        retry: RetryPolicy::with_retries(0),
         ..HttpSettings::default()
     })
     .unwrap();
@@ -317,7 +317,7 @@ fn http_presents_the_client_certificate_and_trusts_the_ca_file() {
 
     // Without the CA file the same server is not trusted.
     let plain = Http::new(HttpSettings {
-        retries: 0,
+        retry: RetryPolicy::with_retries(0),
         ..HttpSettings::default()
     })
     .unwrap();

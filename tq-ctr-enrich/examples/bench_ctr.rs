@@ -25,6 +25,7 @@ use tq_common::Secret;
 use tq_ctr_enrich::attributes::{self, SOURCE};
 use tq_ctr_enrich::ctim::ObserveAnswer;
 use tq_ctr_enrich::ctr::{CtrClient, CtrSettings, Observable};
+use tq_ctr_enrich::run::SAVED_SEARCH_HINTS;
 use tq_testkit::certs::TestCa;
 use tq_testkit::ctr::FakeCtr;
 use tq_testkit::threatq::{FakeThreatQ, NewIndicator};
@@ -241,7 +242,9 @@ fn naive(o: &Opts) -> Result<Measure, String> {
         http,
     );
     let e = |e: tq_common::Error| e.to_string();
-    let hash = tq.saved_search_hash(SEARCH).map_err(e)?;
+    let hash = tq
+        .saved_search_hash(SEARCH, &SAVED_SEARCH_HINTS)
+        .map_err(e)?;
     let mut pager = tq.collection(Collection::Indicators, &hash, 100);
     let mut all: Vec<Indicator> = Vec::new();
     while let Some(page) = pager.next_typed::<Indicator>().map_err(e)? {

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tq_common::app::Context;
 use tq_common::http::{Http, HttpSettings};
+use tq_common::threatq::collections::SearchHints;
 use tq_common::threatq::lookups::Lookup;
 use tq_common::threatq::{
     Attribute, AttributeWrite, Collection, Indicator, IndicatorUpsert, NameRef, ObjRef,
@@ -35,6 +36,13 @@ use crate::selection::{next_state, snapshot, Since, Snapshot, State};
 
 /// Rows asked per collection page (the server may send fewer; cursor paging copes).
 pub const COLLECTION_PAGE: usize = 1000;
+
+/// What to tell the operator when `saved_search` names no saved search, or several.
+pub const SAVED_SEARCH_HINTS: SearchHints<'static> = SearchHints {
+    option: "saved_search",
+    not_found: "check saved_search, or give the collection hash as saved_search_hash",
+    several: "set saved_search_hash to the one to use",
+};
 
 /// Enrich calls in flight at once. IROH asks every enabled module for each call, so a
 /// call takes seconds on a real tenant; two in flight halve the wall time and leave the
@@ -254,7 +262,7 @@ impl<'a> Run<'a> {
     pub fn resolve_hash(&self) -> Result<String> {
         match &self.settings.search {
             SavedSearch::Hash(h) => Ok(h.clone()),
-            SavedSearch::Name(n) => self.tq.saved_search_hash(n),
+            SavedSearch::Name(n) => self.tq.saved_search_hash(n, &SAVED_SEARCH_HINTS),
         }
     }
 

@@ -6,11 +6,11 @@
 //! - their watchlists: one scan per watchable type (indicators, events, adversaries) with
 //!   the relations the change line needs, whatever the number of users
 //!   ([`ThreatQ::watched_by`], the [I] assumption of research/threatq-api.md §16);
-//! - the data collection: its hash by name ([`ThreatQ::find_saved_search`], [I]), then
+//! - the data collection: its hash by name ([`ThreatQ::saved_search_hash`], [I]), then
 //!   `GET /api/<type>/query/hash/<hash>` with cursor paging for each selected type.
 
 use log::{info, warn};
-use tq_common::threatq::collections::SearchMatch;
+use tq_common::threatq::collections::SearchHints;
 use tq_common::threatq::{Collection, ThreatQ, UserInfo, Watched, PAGE_SIZE, SYSTEM};
 use tq_common::{Error, Result};
 
@@ -108,24 +108,14 @@ pub struct CollectionRead {
 /// The hash of the data collection `name` (`data_collection_name`): exactly one saved
 /// search must have that name.
 pub fn collection_hash(tq: &ThreatQ, name: &str) -> Result<String> {
-    match tq.find_saved_search(name)? {
-        SearchMatch::One(hash) => Ok(hash),
-        SearchMatch::NotFound { others } => Err(Error::remote(
-            SYSTEM,
-            format!(
-                "data_collection_name: no data collection (saved search) is named exactly \"{name}\"{}; check the name (case counts)",
-                SearchMatch::others_text(&others)
-            ),
-        )),
-        SearchMatch::Several(hashes) => Err(Error::remote(
-            SYSTEM,
-            format!(
-                "data_collection_name: {} data collections are named \"{name}\" (hashes {}); rename all but one in ThreatQ",
-                hashes.len(),
-                hashes.join(", ")
-            ),
-        )),
-    }
+    tq.saved_search_hash(
+        name,
+        &SearchHints {
+            option: "data_collection_name",
+            not_found: "check the data collection's name (case counts)",
+            several: "rename all but one of these data collections in ThreatQ",
+        },
+    )
 }
 
 /// Runs the data collection `hash` for each of `kinds`, every page.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tq_common::config::Config;
-use tq_common::http::{Http, HttpSettings};
+use tq_common::http::{Http, HttpSettings, RetryPolicy};
 use tq_common::threatq::{Collection, ThreatQ};
 use tq_common::Result;
 
@@ -157,7 +157,7 @@ pub fn threatq(c: &Config) -> Result<ThreatQ> {
     let workers = c.get(keys::NUM_WORKERS).max(1) as usize;
     let pool = pooled(workers);
     let http = Http::new(HttpSettings {
-        retries: THREATQ_RETRIES,
+        retry: RetryPolicy::with_retries(THREATQ_RETRIES),
         idle_per_host: pool.idle_per_host,
         buffer_size: pool.buffer_size,
         ..keys::THREATQ.http_settings(c)

@@ -136,6 +136,22 @@ fn customize_asks_twice_installs_everything_once_and_joins_the_destination() {
     assert_eq!(soar.imports_applied(), 1);
     assert_eq!(soar.rules().len(), rules::ALL.len() + rules_before);
     assert_eq!(soar.functions().len(), functions::ALL.len());
+
+    // A wrong password: exit 1 naming the user, the server and what to check, not the password.
+    let bad = config(
+        d.path(),
+        &soar,
+        &format!("email = {}\npassword = wrong-password-1", soar.email()),
+    );
+    let o = run(&["customize", "-y"], &bad, "");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let t = out(&o);
+    assert!(
+        t.contains(&format!("login refused for {} at https://", soar.email()))
+            && t.contains("check [resilient] email and password"),
+        "{t}"
+    );
+    assert!(!t.contains("wrong-password-1"), "{t}");
 }
 
 #[test]
@@ -171,8 +187,15 @@ fn customize_with_an_api_key_completes_a_partial_install_and_adds_the_key() {
     );
     let o = run(&["customize", "-y"], &bad, "");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains(&soar.api_key_id()), "{}", out(&o));
-    assert!(!out(&o).contains("wrong-secret-1"), "{}", out(&o));
+    let t = out(&o);
+    assert!(
+        t.contains(&format!(
+            "login refused for API key {} at https://",
+            soar.api_key_id()
+        )) && t.contains("check [resilient] api_key_id and api_key_secret"),
+        "{t}"
+    );
+    assert!(!t.contains("wrong-secret-1"), "{t}");
 }
 
 #[test]

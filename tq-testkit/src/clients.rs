@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tq_common::http::{Http, HttpSettings};
+use tq_common::http::{Http, HttpSettings, RetryPolicy};
 use tq_common::threatq::{ThreatQ, ThreatQSettings};
 use tq_common::Secret;
 
@@ -16,7 +16,10 @@ use crate::threatq::FakeThreatQ;
 pub fn http_trusting(ca_file: &Path) -> Http {
     Http::new(HttpSettings {
         ca_file: Some(ca_file.to_path_buf()),
-        backoff_base: Duration::from_millis(10),
+        retry: RetryPolicy {
+            first_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
         ..HttpSettings::default()
     })
     .expect("HTTP client trusting the test CA")

@@ -18,8 +18,10 @@
 //! is `id;port;host[;ip]` or `port;host[;ip]` (when the first field is a port number), or a
 //! URL `ssl://host:port`. The INI key of a broker line is ignored, as dxlclient does.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+use tq_common::config::source::{parse_ini_sections, Dialect};
+use tq_common::{Error, Result};
 
 use crate::mqtt::Broker;
 
@@ -40,80 +42,63 @@ pub struct DxlClientConfig {
     pub client_id: Option<String>,
 }
 
-/// A problem with the config, naming the file, section and key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The file.
-    pub path: PathBuf,
-    /// Section, key and what is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// The name of the config file in a client directory.
 pub const CONFIG_FILE: &str = "dxlclient.config";
 
 impl DxlClientConfig {
     /// Reads `<dir>/dxlclient.config`.
-    pub fn read_dir(dir: &Path) -> Result<DxlClientConfig, ConfigError> {
+    pub fn read_dir(dir: &Path) -> Result<DxlClientConfig> {
         DxlClientConfig::read(&dir.join(CONFIG_FILE))
     }
 
-    pub fn read(path: &Path) -> Result<DxlClientConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
+    /// Reads a `dxlclient.config`; an error names the file, and the section and key.
+    pub fn read(path: &Path) -> Result<DxlClientConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ConfigFile {
+            origin: origin(path),
             message: format!("cannot read: {e}"),
         })?;
         DxlClientConfig::parse(path, &text)
     }
 
-    pub fn parse(path: &Path, text: &str) -> Result<DxlClientConfig, ConfigError> {
-        let err = |message: String| ConfigError {
-            path: path.to_path_buf(),
+    /// Parses the text of `path` (INI as configobj writes it: values may be quoted).
+    pub fn parse(path: &Path, text: &str) -> Result<DxlClientConfig> {
+        let origin = origin(path);
+        let base = path.parent().unwrap_or(Path::new("."));
+        let sections = parse_ini_sections(&origin, text, Dialect::default())?;
+        let key_error = |section: &str, key: &str, message: String| Error::Config {
+            origin: origin.clone(),
+            section: section.to_string(),
+            key: key.to_string(),
             message,
         };
-        let base = path.parent().unwrap_or(Path::new("."));
-        let mut section = String::new();
         let (mut chain, mut cert, mut key, mut client_id) = (None, None, None, None);
         let mut brokers = Vec::new();
         let mut saw_brokers = false;
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = name.trim().to_string();
-                saw_brokers |= section == "Brokers";
-                continue;
-            }
-            let Some((k, v)) = line.split_once('=') else {
-                return Err(err(format!("line {}: expected key = value", n + 1)));
-            };
-            let (k, v) = (k.trim(), unquote(v.trim()));
-            match (section.as_str(), k) {
-                ("Certs", "BrokerCertChain") => chain = Some(resolve(base, v)),
-                ("Certs", "CertFile") => cert = Some(resolve(base, v)),
-                ("Certs", "PrivateKey") => key = Some(resolve(base, v)),
-                ("General", "ClientId") if !v.is_empty() => client_id = Some(v.to_string()),
-                ("Brokers", _) => {
-                    brokers.push(parse_broker(v).map_err(|m| err(format!("[Brokers] {k}: {m}")))?)
+        for section in &sections {
+            saw_brokers |= section.name == "Brokers";
+            for (k, v) in &section.entries {
+                let v = unquote(v.trim());
+                match (section.name.as_str(), k.as_str()) {
+                    ("Certs", "BrokerCertChain") => chain = Some(resolve(base, v)),
+                    ("Certs", "CertFile") => cert = Some(resolve(base, v)),
+                    ("Certs", "PrivateKey") => key = Some(resolve(base, v)),
+                    ("General", "ClientId") if !v.is_empty() => client_id = Some(v.to_string()),
+                    ("Brokers", _) => {
+                        brokers.push(parse_broker(v).map_err(|m| key_error("Brokers", k, m))?)
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
-        let need =
-            |v: Option<PathBuf>, k: &str| v.ok_or_else(|| err(format!("[Certs] {k} is missing")));
         if !saw_brokers {
-            return Err(err("[Brokers] section is missing".into()));
+            return Err(Error::ConfigFile {
+                origin,
+                message: "the [Brokers] section is missing".into(),
+            });
         }
+        let need = |v: Option<PathBuf>, k: &str| {
+            v.ok_or_else(|| key_error("Certs", k, "is missing".into()))
+        };
         Ok(DxlClientConfig {
             path: path.to_path_buf(),
             broker_cert_chain: need(chain, "BrokerCertChain")?,
@@ -123,6 +108,11 @@ impl DxlClientConfig {
             client_id,
         })
     }
+}
+
+/// How errors name the file.
+fn origin(path: &Path) -> String {
+    format!("DXL client config {}", path.display())
 }
 
 fn unquote(v: &str) -> &str {
@@ -144,7 +134,7 @@ fn resolve(base: &Path, v: &str) -> PathBuf {
 }
 
 /// Parses one broker value (see the module doc).
-pub fn parse_broker(v: &str) -> Result<Broker, String> {
+pub fn parse_broker(v: &str) -> std::result::Result<Broker, String> {
     let port = |s: &str| {
         s.parse::<u16>()
             .ok()
@@ -212,27 +202,55 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_what_is_wrong() {
+    fn errors_name_file_section_and_key() {
         let p = Path::new("/x/dxlclient.config");
         let e = DxlClientConfig::parse(p, "[Certs]\nCertFile=a\nPrivateKey=b\n[Brokers]\n")
             .expect_err("missing chain");
         assert_eq!(
             e.to_string(),
-            "/x/dxlclient.config: [Certs] BrokerCertChain is missing"
+            "DXL client config /x/dxlclient.config: [Certs] BrokerCertChain: is missing"
         );
+        assert_eq!(e.exit_code(), 2);
         let e = DxlClientConfig::parse(p, "[Certs]\nBrokerCertChain=a\nCertFile=a\nPrivateKey=b\n")
             .expect_err("no brokers");
-        assert!(e.message.contains("[Brokers]"));
+        assert_eq!(
+            e.to_string(),
+            "DXL client config /x/dxlclient.config: the [Brokers] section is missing"
+        );
         let e = DxlClientConfig::parse(
             p,
             "[Certs]\nBrokerCertChain=a\nCertFile=a\nPrivateKey=b\n[Brokers]\nb = {g};http;h\n",
         )
         .expect_err("bad port");
+        assert_eq!(
+            e.to_string(),
+            "DXL client config /x/dxlclient.config: [Brokers] b: \"http\" is not a port number"
+        );
+        let e = DxlClientConfig::parse(p, "[Certs]\nno value here\nCertFile=a\n[Brokers]\n")
+            .expect_err("not INI");
+        assert_eq!(
+            e.to_string(),
+            "DXL client config /x/dxlclient.config: not a valid INI file: line 2: \"no value here\" is not key = value"
+        );
+        let e = DxlClientConfig::read_dir(Path::new("/nonexistent-dxl")).expect_err("no file");
         assert!(
-            e.message.contains("[Brokers] b") && e.message.contains("port"),
+            e.to_string()
+                .starts_with("DXL client config /nonexistent-dxl/dxlclient.config: cannot read"),
             "{e}"
         );
         assert!(parse_broker("{g}").is_err());
         assert!(parse_broker("{g};0;h").is_err());
+    }
+
+    #[test]
+    fn an_empty_brokers_section_is_accepted() {
+        // research/dxl-tie.md §7.2: [Brokers] must be present but may be empty.
+        let c = DxlClientConfig::parse(
+            Path::new("d/dxlclient.config"),
+            "[Certs]\nBrokerCertChain=a\nCertFile=b\nPrivateKey=c\n[Brokers]\n[General]\n",
+        )
+        .expect("parses");
+        assert!(c.brokers.is_empty());
+        assert_eq!(c.cert_file, Path::new("d/b"));
     }
 }

@@ -50,9 +50,7 @@ pub fn client_config(
     instance: &str,
     epo: Option<&Epo>,
 ) -> Result<DxlClientConfig> {
-    let read = |dir: &Path| {
-        DxlClientConfig::read_dir(dir).map_err(|e| Error::usage(format!("DXL client config {e}")))
-    };
+    let read = |dir: &Path| DxlClientConfig::read_dir(dir);
     if let Some(dir) = cert_dir {
         return read(dir);
     }

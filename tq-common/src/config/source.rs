@@ -67,9 +67,21 @@ impl Dialect {
     };
 }
 
+/// One INI section as read: its name (`""` for keys before any header) and its
+/// `key = value` pairs in order. A header with no keys under it is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The section name.
+    pub name: String,
+    /// The keys and values, as written (keys lower-cased per the dialect).
+    pub entries: Vec<(String, String)>,
+}
+
 /// Parses INI text literally: no quoting or escaping (`C:\path`, `p#ss;w` are kept), `#`
 /// and `;` start a comment only at the beginning of a line, `=` or `:` separate key and value.
-pub fn parse_ini(origin: &str, text: &str, dialect: Dialect) -> Result<Raw> {
+/// Every section is returned, the empty ones too (for files whose format requires a
+/// section to be present even when empty); an error names `origin` and the line.
+pub fn parse_ini_sections(origin: &str, text: &str, dialect: Dialect) -> Result<Vec<Section>> {
     let opts = ParseOption {
         enabled_quote: false,
         enabled_escape: false,
@@ -80,18 +92,51 @@ pub fn parse_ini(origin: &str, text: &str, dialect: Dialect) -> Result<Raw> {
         origin: origin.to_string(),
         message: format!("not a valid INI file: line {}: {}", e.line, e.msg),
     })?;
+    if let Some(bad) = ini
+        .iter()
+        .flat_map(|(_, props)| props.iter())
+        .find_map(|(key, _)| key.split_once('\n').map(|(first, _)| first.trim()))
+    {
+        // A line without `=` or `:` that the INI crate joined to the key below it.
+        let line = text
+            .lines()
+            .position(|l| l.trim() == bad)
+            .map_or(0, |i| i + 1);
+        return Err(Error::ConfigFile {
+            origin: origin.to_string(),
+            message: format!("not a valid INI file: line {line}: {bad:?} is not key = value"),
+        });
+    }
     let mut out = Vec::new();
     for (section, props) in &ini {
-        for (key, value) in props.iter() {
-            let key = if dialect.lowercase_keys {
-                key.to_ascii_lowercase()
-            } else {
-                key.to_string()
-            };
+        let entries = props
+            .iter()
+            .map(|(key, value)| {
+                let key = if dialect.lowercase_keys {
+                    key.to_ascii_lowercase()
+                } else {
+                    key.to_string()
+                };
+                (key, value.to_string())
+            })
+            .collect();
+        out.push(Section {
+            name: section.unwrap_or("").to_string(),
+            entries,
+        });
+    }
+    Ok(out)
+}
+
+/// [`parse_ini_sections`] as a flat list of entries (what validation reads).
+pub fn parse_ini(origin: &str, text: &str, dialect: Dialect) -> Result<Raw> {
+    let mut out = Vec::new();
+    for section in parse_ini_sections(origin, text, dialect)? {
+        for (key, value) in section.entries {
             out.push(Entry {
-                section: section.unwrap_or("").to_string(),
+                section: section.name.clone(),
                 key,
-                value: value.to_string(),
+                value,
             });
         }
     }
@@ -316,5 +361,27 @@ impl ConfigSource for EnvValues {
             .collect();
         entries.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Some(Raw(entries)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_are_kept_when_empty_and_a_line_without_a_value_is_an_error() {
+        let s = parse_ini_sections("f.ini", "[a]\nk = v\n[b]\n", Dialect::default()).unwrap();
+        let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["", "a", "b"]);
+        assert_eq!(s[1].entries, [("k".to_string(), "v".to_string())]);
+        assert!(s[2].entries.is_empty());
+        // The INI crate would read "foo bar\nbaz" as one key: refused, naming the line.
+        let e =
+            parse_ini_sections("f.ini", "[a]\nfoo bar\nbaz = 1\n", Dialect::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.ini: not a valid INI file: line 2: \"foo bar\" is not key = value"
+        );
+        assert!(parse_ini("f.ini", "[a]\nfoo bar\nbaz = 1\n", Dialect::default()).is_err());
     }
 }

@@ -52,23 +52,27 @@ impl ThreatQ {
     }
 
     /// The hash of the saved search named exactly `name` ([`ThreatQ::find_saved_search`]);
-    /// none or several are errors that say what to set (tq-ctr-enrich's options).
-    pub fn saved_search_hash(&self, name: &str) -> Result<String> {
+    /// none or several are errors worded from `says`: the option the name came from and
+    /// what the operator should do.
+    pub fn saved_search_hash(&self, name: &str, says: &SearchHints) -> Result<String> {
+        let option = says.option;
         match self.find_saved_search(name)? {
             SearchMatch::One(hash) => Ok(hash),
             SearchMatch::NotFound { others } => Err(Error::remote(
                 SYSTEM,
                 format!(
-                    "no saved search is named exactly \"{name}\"{}; check saved_search, or give the collection hash as saved_search_hash",
-                    SearchMatch::others_text(&others)
+                    "{option}: no saved search is named exactly \"{name}\"{}; {}",
+                    SearchMatch::others_text(&others),
+                    says.not_found
                 ),
             )),
             SearchMatch::Several(hashes) => Err(Error::remote(
                 SYSTEM,
                 format!(
-                    "{} saved searches are named \"{name}\" (hashes {}); set saved_search_hash to the one to use",
+                    "{option}: {} saved searches are named \"{name}\" (hashes {}); {}",
                     hashes.len(),
-                    hashes.join(", ")
+                    hashes.join(", "),
+                    says.several
                 ),
             )),
         }
@@ -137,6 +141,18 @@ pub enum SearchMatch {
     },
     /// Several with that name: their hashes.
     Several(Vec<String>),
+}
+
+/// What a caller of [`ThreatQ::saved_search_hash`] tells the operator when a name does
+/// not give exactly one saved search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchHints<'a> {
+    /// The option the name came from (`saved_search`): the message starts with it.
+    pub option: &'a str,
+    /// What to do when no saved search has the name.
+    pub not_found: &'a str,
+    /// What to do when several have it.
+    pub several: &'a str,
 }
 
 impl SearchMatch {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{ThreatQSettings, SYSTEM};
 use crate::http::{Http, Method, Request, Response};
-use crate::rest::{Credential, OAuthToken, TokenSource};
+use crate::rest::{login_refused, Credential, OAuthToken, TokenSource};
 use crate::{Error, Result, Secret};
 
 /// Token lifetime assumed when the server sends no `expires_in` (threatqsdk: 30 min).
@@ -44,15 +44,13 @@ impl PasswordGrant {
         }));
         let resp = http.send(SYSTEM, &req)?;
         if !resp.ok() {
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!(
-                    "login refused for {} at {} (HTTP {}): check username, password and client_id in [threatq]",
-                    self.username, self.base_url, resp.status
-                ),
-                retry_after: None,
-                status: Some(resp.status),
-            });
+            return Err(login_refused(
+                SYSTEM,
+                &self.username,
+                &self.base_url,
+                resp.status,
+                "check username, password and client_id in [threatq]",
+            ));
         }
         parse_token(&resp)
     }

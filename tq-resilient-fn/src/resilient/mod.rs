@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tq_common::http::{Http, HttpSettings, Method, Request};
-use tq_common::rest::{Auth, RestClient, RestConfig, TokenCache};
+use tq_common::rest::{login_refused, Auth, RestClient, RestConfig, TokenCache};
 use tq_common::{Error, Result};
 
 pub use session::Login;
@@ -203,13 +203,12 @@ impl Resilient {
                     status: Some(401), ..
                 },
                 Login::ApiKey { id, .. },
-            ) => Error::remote(
+            ) => login_refused(
                 SYSTEM,
-                format!(
-                    "{} refused the API key {id} (HTTP 401): check [resilient] \
-                             api_key_id and api_key_secret",
-                    rest.base_url()
-                ),
+                &format!("API key {id}"),
+                rest.base_url(),
+                401,
+                "check [resilient] api_key_id and api_key_secret",
             ),
             _ => e,
         })?;

@@ -9,7 +9,7 @@
 
 use serde_json::{json, Value};
 use tq_common::http::{Http, Method, Request};
-use tq_common::rest::{Credential, TokenSource};
+use tq_common::rest::{login_refused, Credential, TokenSource};
 use tq_common::{Error, Result, Secret};
 
 use super::SYSTEM;
@@ -72,15 +72,13 @@ impl TokenSource for SessionLogin {
             .json(json!({ "email": self.email, "password": self.password.expose() }));
         let resp = http.send(SYSTEM, &req)?;
         if resp.status == 401 || resp.status == 403 {
-            return Err(Error::Remote {
-                system: SYSTEM.into(),
-                message: format!(
-                    "{} refused the login of {} (HTTP {}): check [resilient] email and password",
-                    self.base_url, self.email, resp.status
-                ),
-                retry_after: None,
-                status: Some(resp.status),
-            });
+            return Err(login_refused(
+                SYSTEM,
+                &self.email,
+                &self.base_url,
+                resp.status,
+                "check [resilient] email and password",
+            ));
         }
         if !resp.ok() {
             return Err(Error::Remote {

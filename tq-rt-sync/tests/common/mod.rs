@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use tq_common::http::{Http, HttpSettings, Method, Request, Response};
+use tq_common::http::{Http, HttpSettings, Method, Request, Response, RetryPolicy};
 use tq_common::Secret;
 use tq_rt_sync::rt::RtClient;
 use tq_testkit::rigs::rt::{Rt, RtUser};
@@ -11,7 +11,10 @@ use tq_testkit::rigs::rt::{Rt, RtUser};
 /// Plain HTTP with the tests' short retry backoff.
 pub fn http() -> Http {
     Http::new(HttpSettings {
-        backoff_base: std::time::Duration::from_millis(10),
+        retry: RetryPolicy {
+            first_delay: std::time::Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
         ..HttpSettings::default()
     })
     .expect("http")
