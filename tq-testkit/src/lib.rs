@@ -6,6 +6,7 @@
 //! - [`server`]: the small HTTPS/HTTP test server every fake is built on (request log,
 //!   fault injection, latency).
 //! - [`epo`]: `FakeEpo`, the OpenDXL provisioning commands of McAfee ePO.
+//! - [`fuzz`]: seeded random input and a message mutator for the codec fuzz tests.
 //! - [`procfs`]: what the benchmarks read of a process from /proc (RSS, CPU time).
 //! - [`rigs`]: launchers for the real servers (mosquitto, the Python OpenDXL client).
 //! - [`threatq`]: `FakeThreatQ`, a strict, stateful fake ThreatQ API.
@@ -20,6 +21,7 @@ pub mod clients;
 pub mod contract;
 pub mod ctr;
 pub mod epo;
+pub mod fuzz;
 pub mod procfs;
 pub mod resilient;
 pub mod rigs;
