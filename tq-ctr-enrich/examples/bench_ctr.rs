@@ -25,6 +25,7 @@ use tq_common::Secret;
 use tq_ctr_enrich::attributes::{self, SOURCE};
 use tq_ctr_enrich::ctim::ObserveAnswer;
 use tq_ctr_enrich::ctr::{CtrClient, CtrSettings, Observable};
+use tq_testkit::bench::{default_bin, Args};
 use tq_testkit::certs::TestCa;
 use tq_testkit::ctr::FakeCtr;
 use tq_testkit::threatq::{FakeThreatQ, NewIndicator};
@@ -43,35 +44,24 @@ struct Opts {
 
 fn opts() -> Result<Opts, String> {
     let mut o = Opts {
-        bin: default_bin(),
+        bin: default_bin("tq-ctr-enrich"),
         indicators: 1000,
         batch: 20,
         latency: Duration::from_millis(5),
         skip_peer: false,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--indicators" => o.indicators = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--batch" => o.batch = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--latency-ms" => {
-                o.latency = Duration::from_millis(val()?.parse().map_err(|e| format!("{e}"))?)
-            }
+    let mut args = Args::from_env();
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--bin" => o.bin = args.path()?,
+            "--indicators" => o.indicators = args.parse()?,
+            "--batch" => o.batch = args.parse()?,
+            "--latency-ms" => o.latency = args.millis()?,
             "--skip-peer" => o.skip_peer = true,
-            other => return Err(format!("unknown argument {other}")),
+            _ => return Err(args.unknown()),
         }
     }
     Ok(o)
-}
-
-/// `target/release/tq-ctr-enrich` next to `target/release/examples/bench_ctr`.
-fn default_bin() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent()?.parent().map(|d| d.join("tq-ctr-enrich")))
-        .unwrap_or_else(|| PathBuf::from("target/release/tq-ctr-enrich"))
 }
 
 struct Fakes {

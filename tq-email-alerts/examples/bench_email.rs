@@ -21,6 +21,7 @@ use lettre::message::Mailbox;
 use serde_json::json;
 use tq_email_alerts::mail::Mail;
 use tq_email_alerts::smtp::{Mailer, SmtpSettings, SMTP_TIMEOUT};
+use tq_testkit::bench::{default_bin, Args};
 use tq_testkit::rigs::smtp::{SinkOptions, SmtpSink, PYTHON};
 use tq_testkit::threatq::FakeThreatQ;
 
@@ -38,32 +39,24 @@ struct Opts {
 }
 
 fn opts() -> Result<Opts, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let release = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
     let mut o = Opts {
-        bin: release.join("tq-email-alerts"),
+        bin: default_bin("tq-email-alerts"),
         peer: PathBuf::from("scripts/bench.d/email_smtplib.py"),
         watched: 1000,
         changed: 100,
         latency: Duration::from_millis(5),
         rounds: 5,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{a}: {e}"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--peer" => o.peer = PathBuf::from(val()?),
-            "--watched" => o.watched = num(val()?)?,
-            "--changed" => o.changed = num(val()?)?,
-            "--latency-ms" => o.latency = Duration::from_millis(num(val()?)? as u64),
-            "--rounds" => o.rounds = num(val()?)?.max(1),
-            other => return Err(format!("unknown argument {other}")),
+    let mut args = Args::from_env();
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--bin" => o.bin = args.path()?,
+            "--peer" => o.peer = args.path()?,
+            "--watched" => o.watched = args.parse()?,
+            "--changed" => o.changed = args.parse()?,
+            "--latency-ms" => o.latency = args.millis()?,
+            "--rounds" => o.rounds = args.parse::<usize>()?.max(1),
+            _ => return Err(args.unknown()),
         }
     }
     Ok(o)

@@ -29,6 +29,7 @@ use tq_common::http::{Http, HttpSettings};
 use tq_common::threatq::{Collection, IndicatorUpsert, NameRef, ObjRef, SourceWrite};
 use tq_common::Secret;
 use tq_rt_sync::rt::{CfValue, NewTicket, RtClient, TicketUpdate};
+use tq_testkit::bench::{default_bin, Args};
 use tq_testkit::rigs::rt::{Rt, RtOptions, QUEUE_INCIDENTS, ROOT, SYNC_USER};
 use tq_testkit::threatq::FakeThreatQ;
 
@@ -43,33 +44,22 @@ struct Opts {
 
 fn opts() -> Result<Opts, String> {
     let mut o = Opts {
-        bin: default_bin(),
+        bin: default_bin("tq-rt-sync"),
         tickets: 1000,
         latency: Duration::from_millis(5),
         runs: 30,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--tickets" => o.tickets = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--runs" => o.runs = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--latency-ms" => {
-                o.latency = Duration::from_millis(val()?.parse().map_err(|e| format!("{e}"))?)
-            }
-            other => return Err(format!("unknown argument {other}")),
+    let mut args = Args::from_env();
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--bin" => o.bin = args.path()?,
+            "--tickets" => o.tickets = args.parse()?,
+            "--runs" => o.runs = args.parse()?,
+            "--latency-ms" => o.latency = args.millis()?,
+            _ => return Err(args.unknown()),
         }
     }
     Ok(o)
-}
-
-/// `target/release/tq-rt-sync` next to `target/release/examples/bench_rt`.
-fn default_bin() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent()?.parent().map(|d| d.join("tq-rt-sync")))
-        .unwrap_or_else(|| PathBuf::from("target/release/tq-rt-sync"))
 }
 
 fn emit(v: Value) {

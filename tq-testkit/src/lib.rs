@@ -1,5 +1,6 @@
 //! tq-testkit: fakes of the proprietary systems and launchers for the real test rigs.
 //!
+//! - [`bench`]: the benchmark examples' command line and default binary.
 //! - [`certs`]: a test PKI (CA, server and client certificates, CSR signing).
 //! - [`clients`]: tq-common's HTTP and ThreatQ clients set up to trust a fake.
 //! - [`ctr`]: the fake Cisco Threat Response API (token and enrich routes).
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod certs;
 pub mod clients;
 pub mod contract;
