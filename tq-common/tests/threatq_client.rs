@@ -139,9 +139,7 @@ fn a_dropped_read_is_retried_a_dropped_write_is_not() {
 #[test]
 fn lists_are_paged_through_whatever_the_server_page_size() {
     let fake = FakeThreatQ::builder().max_limit(7).start();
-    for i in 0..23 {
-        fake.add_indicator(&format!("198.51.100.{i}"), "IP Address", "Active");
-    }
+    fake.add_ip_indicators(0..23, "Active");
     let tq = client(&fake);
     let all = tq
         .query_indicators(json!({}), json!({"type_name": "IP Address"}))

@@ -479,9 +479,7 @@ fn a_users_watchlist_is_read_with_what_changed() {
     let tq = client(&fake);
     let bob = fake.add_user("bob@example.com", "Bob") as i64;
     let me = tq.current_user().unwrap().id.unwrap();
-    let ids: Vec<u64> = (0..8)
-        .map(|i| fake.add_indicator(&format!("10.0.0.{i}"), "IP Address", "Active"))
-        .collect();
+    let ids = fake.add_ip_indicators(0..8, "Active");
     fake.watch_as(bob as u64, "indicators", ids[1]);
     fake.watch_as(bob as u64, "indicators", ids[6]);
     let ev = fake.add_event("watched event", "Incident");
@@ -593,9 +591,7 @@ fn changes_since_a_watermark_are_found_by_touched_or_updated_at() {
         }
         events.push(tq.create_event(&e).unwrap().id);
     }
-    let inds: Vec<u64> = (0..5)
-        .map(|i| fake.add_indicator(&format!("10.1.0.{i}"), "IP Address", "Active"))
-        .collect();
+    let inds = fake.add_ip_indicators(0..5, "Active");
     fake.advance(Duration::from_secs(60));
     let mark = fake.now();
     fake.advance(Duration::from_secs(60));

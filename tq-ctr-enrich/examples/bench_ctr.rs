@@ -15,7 +15,6 @@
 //! (`CTR_BENCH_LOG=1` prints our run's debug log on stderr).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -26,6 +25,7 @@ use tq_ctr_enrich::attributes::{self, SOURCE};
 use tq_ctr_enrich::ctim::ObserveAnswer;
 use tq_ctr_enrich::ctr::{CtrClient, CtrSettings, Observable};
 use tq_ctr_enrich::run::SAVED_SEARCH_HINTS;
+use tq_testkit::bench::{self, Common};
 use tq_testkit::certs::TestCa;
 use tq_testkit::ctr::FakeCtr;
 use tq_testkit::threatq::{FakeThreatQ, NewIndicator};
@@ -35,44 +35,30 @@ const SEARCH: &str = "CTR bench";
 const PEER: &str = "naive original flow";
 
 struct Opts {
-    bin: PathBuf,
+    common: Common,
     indicators: usize,
     batch: usize,
-    latency: Duration,
     skip_peer: bool,
 }
 
-fn opts() -> Result<Opts, String> {
-    let mut o = Opts {
-        bin: default_bin(),
-        indicators: 1000,
-        batch: 20,
-        latency: Duration::from_millis(5),
-        skip_peer: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--indicators" => o.indicators = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--batch" => o.batch = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--latency-ms" => {
-                o.latency = Duration::from_millis(val()?.parse().map_err(|e| format!("{e}"))?)
-            }
-            "--skip-peer" => o.skip_peer = true,
-            other => return Err(format!("unknown argument {other}")),
+/// The command line; a bad one: exit 2 with a message naming the argument.
+fn opts() -> Opts {
+    let (mut indicators, mut batch, mut skip_peer) = (1000, 20, false);
+    let common = bench::read_args("tq-ctr-enrich", |flag, args| {
+        match flag {
+            "--indicators" => indicators = args.parse()?,
+            "--batch" => batch = args.parse()?,
+            "--skip-peer" => skip_peer = true,
+            _ => return Ok(false),
         }
+        Ok(true)
+    });
+    Opts {
+        common,
+        indicators,
+        batch,
+        skip_peer,
     }
-    Ok(o)
-}
-
-/// `target/release/tq-ctr-enrich` next to `target/release/examples/bench_ctr`.
-fn default_bin() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent()?.parent().map(|d| d.join("tq-ctr-enrich")))
-        .unwrap_or_else(|| PathBuf::from("target/release/tq-ctr-enrich"))
 }
 
 struct Fakes {
@@ -168,33 +154,19 @@ struct Measure {
 fn ours(o: &Opts) -> Result<Measure, String> {
     let f = fakes(o.indicators);
     write_config(&f, o.batch);
-    f.tq.set_latency(o.latency);
-    f.ctr.set_latency(o.latency);
+    f.tq.set_latency(o.common.latency);
+    f.ctr.set_latency(o.common.latency);
     f.tq.clear_requests();
     f.ctr.clear_requests();
     let started = Instant::now();
-    let out = Command::new(&o.bin)
-        .arg("-c")
-        .arg(f.dir.path())
-        .args(["-ll", "stdout", "-v"])
-        .arg(if std::env::var_os("CTR_BENCH_LOG").is_some() {
-            "3"
-        } else {
-            "1"
-        })
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", o.bin.display()))?;
+    let log = std::env::var_os("CTR_BENCH_LOG").is_some();
+    let out = o.common.run(
+        f.dir.path(),
+        &["-ll", "stdout", "-v", if log { "3" } else { "1" }],
+    )?;
     let secs = started.elapsed().as_secs_f64();
-    if std::env::var_os("CTR_BENCH_LOG").is_some() {
+    if log {
         eprint!("{}", String::from_utf8_lossy(&out.stdout));
-    }
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}{}",
-            o.bin.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
     }
     let m = Measure {
         tq_requests: f.tq.request_count(),
@@ -213,8 +185,8 @@ fn ours(o: &Opts) -> Result<Measure, String> {
 /// call, one attribute call per attribute, one status call.
 fn naive(o: &Opts) -> Result<Measure, String> {
     let f = fakes(o.indicators);
-    f.tq.set_latency(o.latency);
-    f.ctr.set_latency(o.latency);
+    f.tq.set_latency(o.common.latency);
+    f.ctr.set_latency(o.common.latency);
     f.tq.clear_requests();
     f.ctr.clear_requests();
     let started = Instant::now();
@@ -302,17 +274,11 @@ fn round(x: f64, digits: i32) -> f64 {
 }
 
 fn main() {
-    let o = match opts() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("bench_ctr: {e}");
-            std::process::exit(2);
-        }
-    };
-    if !Path::new(&o.bin).exists() {
+    let o = opts();
+    if !Path::new(&o.common.bin).exists() {
         eprintln!(
             "bench_ctr: {} is missing (cargo build --release -p tq-ctr-enrich)",
-            o.bin.display()
+            o.common.bin.display()
         );
         std::process::exit(2);
     }

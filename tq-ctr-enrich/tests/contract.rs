@@ -17,14 +17,11 @@ fn with_ctr(tq: &FakeThreatQ) -> Setup {
     )
     .expect("fake CTR");
     tq.add_saved_search(SEARCH, json!({"type_name": "FQDN"}));
-    Setup {
-        env: vec![
-            ("TQ_CONNECTOR_API_URL".into(), ctr.url()),
-            ("TQ_CONNECTOR_CLIENT_ID".into(), ctr.client_id()),
-            ("TQ_CONNECTOR_CLIENT_PASSWORD".into(), ctr.client_password()),
-        ],
-        keep: vec![Box::new(ctr)],
-    }
+    Setup::default()
+        .set("TQ_CONNECTOR_API_URL", ctr.url())
+        .set("TQ_CONNECTOR_CLIENT_ID", ctr.client_id())
+        .set("TQ_CONNECTOR_CLIENT_PASSWORD", ctr.client_password())
+        .keep(ctr)
 }
 
 tq_testkit::contract_tests!(

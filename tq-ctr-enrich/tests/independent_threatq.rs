@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 use tq_testkit::certs::TestCa;
 use tq_testkit::ctr::FakeCtr;
+use tq_testkit::json::strings;
 use tq_testkit::server::{Request, Response, TestServer};
 
 const SOURCE: &str = "Cisco Threat Response Enrichment";
@@ -196,12 +197,7 @@ fn another_documented_threatq_shape_is_enriched_the_same() {
         assert_eq!(item["type"], json!({"name": "IP Address"}));
         assert_eq!(item["status"], json!({"name": "Active"}));
     }
-    let names_101: Vec<&str> = d.consumed[0]["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names_101 = strings(&d.consumed[0]["attributes"], "name");
     assert_eq!(d.consumed[0]["value"], "198.51.100.7");
     assert!(
         !names_101.contains(&"CTR Module"),

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tq_testkit::contract::text;
+use tq_testkit::contract::{assert_configured, assert_log_mode, text};
 use tq_testkit::rigs::{scripts_install, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tq-ctr-enrich");
@@ -91,22 +91,9 @@ fn the_guides_command_line_through_the_original_name() {
         .output()
         .expect("run through the original name");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let ini = etc.join("tq-ctr-enrich.ini");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!(
-            "Connector configured. Set information in {}",
-            ini.display()
-        )),
-        "{}",
-        text(&out)
-    );
+    assert_configured(&out, &etc.join("tq-ctr-enrich.ini"));
     let logfile = log.join("tq-ctr-enrich.log");
-    let mode = std::fs::metadata(&logfile)
-        .expect("log")
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(mode & !0o640, 0, "log mode {mode:o}");
+    assert_log_mode(&logfile);
     assert!(std::fs::read_to_string(&logfile)
         .expect("log")
         .contains("Connector configured"));

@@ -15,12 +15,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use lettre::message::Mailbox;
 use serde_json::json;
 use tq_email_alerts::mail::Mail;
 use tq_email_alerts::smtp::{Mailer, SmtpSettings, SMTP_TIMEOUT};
+use tq_testkit::bench::{self, Common};
 use tq_testkit::rigs::smtp::{SinkOptions, SmtpSink, PYTHON};
 use tq_testkit::threatq::FakeThreatQ;
 
@@ -29,44 +30,34 @@ const FROM: &str = "alerts@tq.example";
 const TO: &str = "soc@example.org";
 
 struct Opts {
-    bin: PathBuf,
+    common: Common,
     peer: PathBuf,
     watched: usize,
     changed: usize,
-    latency: Duration,
     rounds: usize,
 }
 
-fn opts() -> Result<Opts, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let release = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let mut o = Opts {
-        bin: release.join("tq-email-alerts"),
-        peer: PathBuf::from("scripts/bench.d/email_smtplib.py"),
-        watched: 1000,
-        changed: 100,
-        latency: Duration::from_millis(5),
-        rounds: 5,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{a}: {e}"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--peer" => o.peer = PathBuf::from(val()?),
-            "--watched" => o.watched = num(val()?)?,
-            "--changed" => o.changed = num(val()?)?,
-            "--latency-ms" => o.latency = Duration::from_millis(num(val()?)? as u64),
-            "--rounds" => o.rounds = num(val()?)?.max(1),
-            other => return Err(format!("unknown argument {other}")),
+/// The command line; a bad one: exit 2 with a message naming the argument.
+fn opts() -> Opts {
+    let mut peer = PathBuf::from("scripts/bench.d/email_smtplib.py");
+    let (mut watched, mut changed, mut rounds) = (1000, 100, 5);
+    let common = bench::read_args("tq-email-alerts", |flag, args| {
+        match flag {
+            "--peer" => peer = args.path()?,
+            "--watched" => watched = args.parse()?,
+            "--changed" => changed = args.parse()?,
+            "--rounds" => rounds = args.parse::<usize>()?.max(1),
+            _ => return Ok(false),
         }
+        Ok(true)
+    });
+    Opts {
+        common,
+        peer,
+        watched,
+        changed,
+        rounds,
     }
-    Ok(o)
 }
 
 fn row(metric: &str, value: serde_json::Value, unit: &str, extra: serde_json::Value) {
@@ -78,21 +69,7 @@ fn row(metric: &str, value: serde_json::Value, unit: &str, extra: serde_json::Va
 }
 
 fn run_connector(o: &Opts, dir: &Path) -> Result<(), String> {
-    let out = Command::new(&o.bin)
-        .arg("-c")
-        .arg(dir)
-        .args(["-ll", "stdout", "-v", "1"])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", o.bin.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}{}",
-            o.bin.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(())
+    o.common.run(dir, &["-ll", "stdout", "-v", "1"]).map(drop)
 }
 
 /// The run of the figure; returns the mails it sent (rendered by the sink).
@@ -122,7 +99,7 @@ fn the_run(o: &Opts, sink: &SmtpSink) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| e.to_string())?;
-    tq.set_latency(o.latency);
+    tq.set_latency(o.common.latency);
     run_connector(o, dir.path())?;
     let before = sink.messages().len();
     let step = (o.watched / o.changed.max(1)).max(1);
@@ -154,7 +131,7 @@ fn the_run(o: &Opts, sink: &SmtpSink) -> Result<(), String> {
             "run time, {} watched / {} changed ({} ms latency)",
             o.watched,
             o.changed,
-            o.latency.as_millis()
+            o.common.latency.as_millis()
         ),
         json!(round(secs, 3)),
         "s",
@@ -230,26 +207,20 @@ fn smtp_alone(o: &Opts, sink: &SmtpSink) -> Result<(), String> {
         }
         m.close();
         ours.push(t0.elapsed().as_secs_f64());
-        let out = Command::new(PYTHON)
-            .arg(&o.peer)
-            .args([
-                "--port",
-                &sink.port().to_string(),
-                "--from",
-                FROM,
-                "--to",
-                TO,
-            ])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", o.peer.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed: {}",
-                o.peer.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        let out = bench::output(
+            Command::new(PYTHON)
+                .arg(&o.peer)
+                .args([
+                    "--port",
+                    &sink.port().to_string(),
+                    "--from",
+                    FROM,
+                    "--to",
+                    TO,
+                ])
+                .arg(dir.path()),
+            &o.peer,
+        )?;
         let secs: f64 = String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
@@ -266,11 +237,9 @@ fn smtp_alone(o: &Opts, sink: &SmtpSink) -> Result<(), String> {
 }
 
 fn main() {
-    let result = opts().and_then(|o| {
-        let sink = SmtpSink::start(SinkOptions::plain());
-        the_run(&o, &sink)?;
-        smtp_alone(&o, &sink)
-    });
+    let o = opts();
+    let sink = SmtpSink::start(SinkOptions::plain());
+    let result = the_run(&o, &sink).and_then(|_| smtp_alone(&o, &sink));
     if let Err(e) = result {
         eprintln!("bench_email: {e}");
         std::process::exit(1);

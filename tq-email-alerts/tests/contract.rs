@@ -16,16 +16,13 @@ fn with_smtp(_tq: &FakeThreatQ) -> Setup {
         ..SinkOptions::with_auth(Mode::StartTls, SMTP_USER, SMTP_PASSWORD)
     });
     let ca = sink.ca_file().expect("a STARTTLS sink has a CA file");
-    Setup {
-        env: vec![
-            ("TQ_CONNECTOR_SMTP_HOST".into(), "127.0.0.1".into()),
-            ("TQ_CONNECTOR_PORT".into(), sink.port().to_string()),
-            ("TQ_CONNECTOR_SMTP_CA_FILE".into(), ca.display().to_string()),
-            ("TQ_CONNECTOR_USERNAME".into(), SMTP_USER.into()),
-            ("TQ_CONNECTOR_PASSWORD".into(), SMTP_PASSWORD.into()),
-        ],
-        keep: vec![Box::new(sink)],
-    }
+    Setup::default()
+        .set("TQ_CONNECTOR_SMTP_HOST", "127.0.0.1")
+        .set("TQ_CONNECTOR_PORT", sink.port().to_string())
+        .set("TQ_CONNECTOR_SMTP_CA_FILE", ca.display().to_string())
+        .set("TQ_CONNECTOR_USERNAME", SMTP_USER)
+        .set("TQ_CONNECTOR_PASSWORD", SMTP_PASSWORD)
+        .keep(sink)
 }
 
 tq_testkit::contract_tests!(

@@ -288,9 +288,7 @@ fn watchlists_are_read_in_bulk_whatever_changed() {
             id
         })
         .collect();
-    for i in 0..30 {
-        r.tq.add_indicator(&format!("192.0.2.{i}"), "IP Address", "Review");
-    }
+    r.tq.add_ip_indicators(0..30, "Review");
     r.configure(&[("enable_watchlist", "true"), ("watchlist_users", ANALYST)]);
     r.run_ok(&[]);
     r.later();

@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tq_testkit::bench::default_bin;
 use tq_testkit::procfs::Proc;
 use tq_testkit::resilient::{samples, FakeResilient};
 use tq_testkit::rigs::activemq::{
@@ -30,13 +31,7 @@ use tq_testkit::threatq::FakeThreatQ;
 fn bin() -> PathBuf {
     std::env::var_os("TQ_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().expect("current exe");
-            exe.parent()
-                .and_then(Path::parent)
-                .map(|d| d.join("tq-resilient-fn"))
-                .expect("target/release")
-        })
+        .unwrap_or_else(|| default_bin("tq-resilient-fn"))
 }
 
 struct Setup {

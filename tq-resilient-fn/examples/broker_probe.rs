@@ -45,9 +45,7 @@ fn main() {
     println!("kill+restart {:?}", t.elapsed());
     let dest = Destination::unique("bench");
     let mut soar = b.soar(&dest);
-    let msgs: Vec<ActionMessage> = (0..n as u64)
-        .map(|i| ActionMessage::sample_rule("artifact", i))
-        .collect();
+    let msgs = ActionMessage::sample_rules("artifact", 0..n as u64);
     let t = Instant::now();
     soar.send_all(&msgs);
     println!("queued {n} in {:?}", t.elapsed());

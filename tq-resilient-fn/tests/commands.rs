@@ -203,9 +203,7 @@ fn clear_destination_shows_the_count_asks_and_acknowledges_every_waiting_message
     let rig = Rig::new();
     let cfg = rig.write_config("a", "");
     let mut soar = rig.soar_side();
-    let msgs: Vec<ActionMessage> = (0..5)
-        .map(|i| ActionMessage::sample_rule("artifact", 700 + i))
-        .collect();
+    let msgs = ActionMessage::sample_rules("artifact", 700..705);
     soar.send_all(&msgs);
     // "n": counted, nothing acknowledged.
     let o = run(&["clear-destination"], &cfg, "n\n");

@@ -16,27 +16,20 @@ fn soar_and_broker(_: &FakeThreatQ) -> Setup {
     let broker = ActiveMq::shared();
     let soar = FakeResilient::builder().password(broker.password()).start();
     let dest = Destination::unique("fn_threatq");
-    let env = [
-        ("resilient.host", soar.host().to_string()),
-        ("resilient.port", soar.port().to_string()),
-        ("resilient.org", soar.org_name()),
-        ("resilient.email", soar.email()),
-        ("resilient.password", soar.password()),
-        ("resilient.cafile", soar.ca_file().display().to_string()),
-        ("resilient.stomp_port", broker.tls_port().to_string()),
-        (
+    Setup::default()
+        .set("resilient.host", soar.host())
+        .set("resilient.port", soar.port().to_string())
+        .set("resilient.org", soar.org_name())
+        .set("resilient.email", soar.email())
+        .set("resilient.password", soar.password())
+        .set("resilient.cafile", soar.ca_file().display().to_string())
+        .set("resilient.stomp_port", broker.tls_port().to_string())
+        .set(
             "resilient.stomp_cafile",
             broker.ca_file().display().to_string(),
-        ),
-        ("fn_threatq.destination", dest.name.clone()),
-    ];
-    Setup {
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        keep: vec![Box::new(soar)],
-    }
+        )
+        .set("fn_threatq.destination", dest.name)
+        .keep(soar)
 }
 
 const APP_CONFIG: Profile = Profile {

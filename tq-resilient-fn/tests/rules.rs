@@ -8,6 +8,7 @@ mod common;
 
 use common::{error_text, exchange, ok_text, select, Rig};
 use serde_json::{json, Value};
+use tq_testkit::json::strings;
 
 /// The attribute values named `name` of a rendered object.
 fn attr(obj: &Value, name: &str) -> Vec<String> {
@@ -441,12 +442,7 @@ fn sync_comment_as_plain_text_on_the_event_or_the_tasks_task() {
     );
     ok_text(&r, "invid:50");
     let ev = only_event(&rig);
-    let comments: Vec<&str> = ev["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["value"].as_str().unwrap())
-        .collect();
+    let comments = strings(&ev["comments"], "value");
     assert_eq!(comments, ["x &"], "no markup");
     // The same note again (a second delivery of the rule): not added twice.
     let r = exchange(

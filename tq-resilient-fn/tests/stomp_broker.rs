@@ -101,8 +101,7 @@ fn an_untrusted_certificate_is_refused_and_insecure_mode_connects() {
 #[test]
 fn receives_replies_and_acks_with_escaped_ids() {
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
     let sent = ActionMessage::sample_rule("artifact", 390);
     soar.send(&sent);
 
@@ -165,11 +164,8 @@ fn receives_replies_and_acks_with_escaped_ids() {
 #[test]
 fn prefetch_caps_unacknowledged_deliveries() {
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
-    let msgs: Vec<ActionMessage> = (1..=5)
-        .map(|i| ActionMessage::sample_rule("note", i))
-        .collect();
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
+    let msgs = ActionMessage::sample_rules("note", 1..=5);
     soar.send_all(&msgs);
     let mut c = open(broker);
     c.subscribe(&Subscription::client_individual(&dest.actions(), 2))
@@ -225,8 +221,7 @@ fn an_unacknowledged_message_comes_again_with_its_message_id_and_a_new_ack_id() 
 #[test]
 fn nack_sends_the_message_to_the_dead_letter_queue() {
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
     soar.send(
         &ActionMessage::sample_rule("note", 4242)
             .with_header("correlation-id", &format!("invid:{}", dest.name)),
@@ -358,9 +353,7 @@ fn write_confirmed(s: &mut StompSession, out: Outgoing) {
 fn the_session_reconnects_and_resubscribes_after_broker_restarts() {
     let mut broker = ActiveMq::start(ActiveMqOptions::default());
     let dest = Destination::unique("fn_threatq");
-    let msgs: Vec<ActionMessage> = (1..=3)
-        .map(|i| ActionMessage::sample_rule("artifact", i))
-        .collect();
+    let msgs = ActionMessage::sample_rules("artifact", 1..=3);
     broker.soar(&dest).send_all(&msgs);
     let mut s = StompSession::new(session_config(&broker, broker.tls_port(), &dest)).unwrap();
     let (got, connected, _) = drive(&mut s, 3, Duration::from_secs(10));
@@ -469,8 +462,7 @@ fn the_service_loop_drives_the_session_and_stops_during_a_backoff() {
         }
     }
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
     soar.send_all(&[
         ActionMessage::sample_rule("incident", 1),
         ActionMessage::sample_rule("note", 2),
@@ -512,8 +504,7 @@ fn the_service_loop_drives_the_session_and_stops_during_a_backoff() {
 #[test]
 fn a_rule_and_a_function_are_parsed_and_answered_with_their_correlation_ids() {
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
     let rule = ActionMessage::sample_rule("note", 901);
     let func = ActionMessage::sample_function(902);
     soar.send_all(&[rule, func]);

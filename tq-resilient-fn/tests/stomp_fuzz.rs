@@ -3,30 +3,15 @@
 //! the same frames as in one piece. A seeded PRNG keeps failures reproducible; the seed is
 //! printed on failure.
 
-use tq_common::retry::Rng;
 use tq_resilient_fn::stomp::codec::{decode, Command, Decoded, Frame};
-
-/// `below` and `next` on the workspace's seeded generator.
-trait Draw {
-    fn next(&mut self) -> u64;
-    fn below(&mut self, n: usize) -> usize;
-}
-
-impl Draw for Rng {
-    fn next(&mut self) -> u64 {
-        self.next_u64()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+use tq_testkit::fuzz::FuzzRng;
 
 const MAX: usize = 64 * 1024;
 
 /// Bytes that matter to the grammar, so random input reaches deeper states more often.
 const SPECIAL: [u8; 8] = [b'\n', b'\r', b':', b'\\', 0, b'c', b'n', b'r'];
 
-fn random_text(rng: &mut Rng, max: usize) -> String {
+fn random_text(rng: &mut FuzzRng, max: usize) -> String {
     let n = rng.below(max + 1);
     (0..n)
         .map(|_| match rng.below(10) {
@@ -42,8 +27,8 @@ fn random_text(rng: &mut Rng, max: usize) -> String {
 
 /// A random frame that can be encoded: CONNECT-like commands get no line breaks or colons in
 /// names.
-fn random_frame(rng: &mut Rng) -> Frame {
-    let command = Command::ALL[rng.below(Command::ALL.len())];
+fn random_frame(rng: &mut FuzzRng) -> Frame {
+    let command = rng.pick(&Command::ALL);
     let mut f = Frame::new(command);
     for _ in 0..rng.below(6) {
         let (mut k, mut v) = (random_text(rng, 12), random_text(rng, 30));
@@ -57,11 +42,8 @@ fn random_frame(rng: &mut Rng) -> Frame {
         f = f.with(&k, &v);
     }
     if matches!(command, Command::Send | Command::Message | Command::Error) {
-        f = f.with_body(
-            (0..rng.below(64))
-                .map(|_| rng.next() as u8)
-                .collect::<Vec<u8>>(),
-        );
+        let n = rng.below(64);
+        f = f.with_body(rng.bytes(n));
     }
     f
 }
@@ -83,39 +65,26 @@ fn decode_all(bytes: &[u8]) -> (Vec<Decoded>, usize, bool) {
     }
 }
 
+/// A command line, then random header-ish bytes.
+fn command_and_header_bytes(rng: &mut FuzzRng) -> Vec<u8> {
+    let mut b = rng.pick(&Command::ALL).as_str().as_bytes().to_vec();
+    b.push(b'\n');
+    for _ in 0..rng.below(40) {
+        b.push(if rng.below(2) == 0 {
+            rng.pick(&SPECIAL)
+        } else {
+            b'a' + rng.below(26) as u8
+        });
+    }
+    b
+}
+
 #[test]
 fn random_bytes_never_panic() {
-    let seed = 0x5709_0001;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(0x5709_0001);
+    let seed = rng.seed();
     let mut frames = 0usize;
-    for case in 0..100_000 {
-        let b: Vec<u8> = if case % 2 == 0 {
-            let len = rng.below(96);
-            (0..len)
-                .map(|_| {
-                    if rng.below(3) == 0 {
-                        SPECIAL[rng.below(SPECIAL.len())]
-                    } else {
-                        rng.next() as u8
-                    }
-                })
-                .collect()
-        } else {
-            // A command line, then random header-ish bytes.
-            let mut b = Command::ALL[rng.below(Command::ALL.len())]
-                .as_str()
-                .as_bytes()
-                .to_vec();
-            b.push(b'\n');
-            for _ in 0..rng.below(40) {
-                b.push(if rng.below(2) == 0 {
-                    SPECIAL[rng.below(SPECIAL.len())]
-                } else {
-                    b'a' + rng.below(26) as u8
-                });
-            }
-            b
-        };
+    for b in rng.half_random(100_000, 96, &SPECIAL, command_and_header_bytes) {
         let (decoded, _, _) = decode_all(&b);
         for d in decoded {
             if let Decoded::Frame(f) = d {
@@ -147,7 +116,7 @@ fn random_bytes_never_panic() {
 #[test]
 fn mutated_frames_never_panic() {
     let seed = 0x5709_0002;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     let base = Frame::new(Command::Message)
         .with("destination", "/queue/actions.201.fn_threatq")
         .with("message-id", "ID:vm-1-3:5:-1:1:1")
@@ -158,24 +127,7 @@ fn mutated_frames_never_panic() {
         .unwrap();
     let mut decoded = 0usize;
     for _ in 0..100_000 {
-        let mut b = base.clone();
-        match rng.below(4) {
-            0 => b.truncate(rng.below(base.len())),
-            1 => {
-                for _ in 0..1 + rng.below(4) {
-                    let i = rng.below(b.len());
-                    b[i] ^= 1 << rng.below(8);
-                }
-            }
-            2 => {
-                let i = rng.below(b.len());
-                b[i] = SPECIAL[rng.below(SPECIAL.len())];
-            }
-            _ => {
-                let i = rng.below(b.len());
-                b.insert(i, SPECIAL[rng.below(SPECIAL.len())]);
-            }
-        }
+        let b = rng.mutate(&base, &SPECIAL);
         let (d, _, _) = decode_all(&b);
         decoded += d.iter().filter(|x| matches!(x, Decoded::Frame(_))).count();
     }
@@ -185,7 +137,7 @@ fn mutated_frames_never_panic() {
 #[test]
 fn a_stream_cut_anywhere_decodes_to_the_same_frames() {
     let seed = 0x5709_0003;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     for round in 0..300 {
         let frames: Vec<Frame> = (0..1 + rng.below(8))
             .map(|_| random_frame(&mut rng))

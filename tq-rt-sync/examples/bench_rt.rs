@@ -20,7 +20,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,47 +29,34 @@ use tq_common::http::{Http, HttpSettings};
 use tq_common::threatq::{Collection, IndicatorUpsert, NameRef, ObjRef, SourceWrite};
 use tq_common::Secret;
 use tq_rt_sync::rt::{CfValue, NewTicket, RtClient, TicketUpdate};
+use tq_testkit::bench::{self, Common};
 use tq_testkit::rigs::rt::{Rt, RtOptions, QUEUE_INCIDENTS, ROOT, SYNC_USER};
 use tq_testkit::threatq::FakeThreatQ;
 
 const PEER: &str = "the original's flow";
 
 struct Opts {
-    bin: PathBuf,
+    common: Common,
     tickets: usize,
-    latency: Duration,
     runs: usize,
 }
 
-fn opts() -> Result<Opts, String> {
-    let mut o = Opts {
-        bin: default_bin(),
-        tickets: 1000,
-        latency: Duration::from_millis(5),
-        runs: 30,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--bin" => o.bin = PathBuf::from(val()?),
-            "--tickets" => o.tickets = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--runs" => o.runs = val()?.parse().map_err(|e| format!("{e}"))?,
-            "--latency-ms" => {
-                o.latency = Duration::from_millis(val()?.parse().map_err(|e| format!("{e}"))?)
-            }
-            other => return Err(format!("unknown argument {other}")),
+/// The command line; a bad one: exit 2 with a message naming the argument.
+fn opts() -> Opts {
+    let (mut tickets, mut runs) = (1000, 30);
+    let common = bench::read_args("tq-rt-sync", |flag, args| {
+        match flag {
+            "--tickets" => tickets = args.parse()?,
+            "--runs" => runs = args.parse()?,
+            _ => return Ok(false),
         }
+        Ok(true)
+    });
+    Opts {
+        common,
+        tickets,
+        runs,
     }
-    Ok(o)
-}
-
-/// `target/release/tq-rt-sync` next to `target/release/examples/bench_rt`.
-fn default_bin() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent()?.parent().map(|d| d.join("tq-rt-sync")))
-        .unwrap_or_else(|| PathBuf::from("target/release/tq-rt-sync"))
 }
 
 fn emit(v: Value) {
@@ -111,13 +98,13 @@ fn cold_start(o: &Opts, tq: &FakeThreatQ) -> Result<(), String> {
     let mut times = Vec::new();
     for _ in 0..o.runs + 1 {
         let t0 = Instant::now();
-        let mut child = Command::new(&o.bin)
+        let mut child = Command::new(&o.common.bin)
             .args(["action", "--ticket", "1", "--type", "Comment"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", o.bin.display()))?;
+            .map_err(|e| format!("cannot run {}: {e}", o.common.bin.display()))?;
         if let Some(mut stdin) = child.stdin.take() {
             stdin
                 .write_all(input.as_bytes())
@@ -181,7 +168,7 @@ fn fifty(tag: &str) -> NewTicket {
 }
 
 fn run_action(o: &Opts, tq: &FakeThreatQ, rt: &Rt, ticket: u64) -> Result<String, String> {
-    let mut child = Command::new(&o.bin)
+    let mut child = Command::new(&o.common.bin)
         .args([
             "action",
             "--ticket",
@@ -319,7 +306,7 @@ fn full_sync(o: &Opts, rt: &Rt) -> Result<(), String> {
     let root = client(rt, ROOT);
     // A ThreatQ that never had a campaign from RT (the sync creates the event type once).
     let tq = FakeThreatQ::builder().shuffled_ids(true).start();
-    tq.set_latency(o.latency);
+    tq.set_latency(o.common.latency);
     let first = root.create_ticket(&fifty("1")).map_err(|e| e.to_string())?;
     let before = tq.request_count();
     let text = run_action(o, &tq, rt, first)?;
@@ -336,7 +323,7 @@ fn full_sync(o: &Opts, rt: &Rt) -> Result<(), String> {
     tq_testkit::clients::threatq(&peer_tq)
         .ensure_event_type("Campaign")
         .map_err(|e| e.to_string())?;
-    peer_tq.set_latency(o.latency);
+    peer_tq.set_latency(o.common.latency);
     let third = root.create_ticket(&fifty("3")).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let (peer_n, peer_rt) = original_flow(&peer_tq, rt, third)?;
@@ -354,7 +341,7 @@ fn full_sync(o: &Opts, rt: &Rt) -> Result<(), String> {
     emit(
         json!({"bench":"rt","metric":"full sync of a 50-indicator ticket: wall time","value":(secs * 1000.0).round(),"unit":"ms",
         "peer":PEER,"peer_value":(peer_secs * 1000.0).round(),
-        "note":format!("{} ms latency on ThreatQ; real RT", o.latency.as_millis())}),
+        "note":format!("{} ms latency on ThreatQ; real RT", o.common.latency.as_millis())}),
     );
     Ok(())
 }
@@ -375,23 +362,11 @@ fn write_cron_config(dir: &Path, tq: &FakeThreatQ, rt: &Rt) {
 
 fn cron_run(o: &Opts, dir: &Path) -> Result<(f64, u64), String> {
     let t0 = Instant::now();
-    let out = Command::new(&o.bin)
-        .arg("-c")
-        .arg(dir)
-        .args(["-v", "2"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = o.common.run(dir, &["-v", "2"])?;
     let secs = t0.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if logging() {
         eprint!("{text}");
-    }
-    if !out.status.success() {
-        return Err(format!(
-            "cron: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
     }
     Ok((secs, rt_count(&text)))
 }
@@ -452,7 +427,7 @@ fn cron(o: &Opts, rt: &Rt) -> Result<(), String> {
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     write_cron_config(dir.path(), &tq, rt);
-    tq.set_latency(o.latency);
+    tq.set_latency(o.common.latency);
     let report = |what: &str, secs: f64, tq_n: usize, rt_n: u64| {
         emit(
             json!({"bench":"rt","metric":format!("cron, {what}: requests"),"value":tq_n as u64 + rt_n,"unit":"requests",
@@ -460,7 +435,7 @@ fn cron(o: &Opts, rt: &Rt) -> Result<(), String> {
         );
         emit(
             json!({"bench":"rt","metric":format!("cron, {what}: wall time"),"value":(secs * 100.0).round() / 100.0,"unit":"s",
-            "note":format!("{} ms latency on ThreatQ; real RT", o.latency.as_millis())}),
+            "note":format!("{} ms latency on ThreatQ; real RT", o.common.latency.as_millis())}),
         );
     };
     let before = tq.request_count();
@@ -476,7 +451,7 @@ fn cron(o: &Opts, rt: &Rt) -> Result<(), String> {
     for ev in &events {
         tq.add_attribute("events", *ev, "Confidence", "Medium", Some("Analyst"));
     }
-    tq.set_latency(o.latency);
+    tq.set_latency(o.common.latency);
     let before = tq.request_count();
     let (secs, rt_n) = cron_run(o, dir.path())?;
     report(
@@ -492,13 +467,7 @@ fn cron(o: &Opts, rt: &Rt) -> Result<(), String> {
 }
 
 fn main() {
-    let o = match opts() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("bench_rt: {e}");
-            std::process::exit(2);
-        }
-    };
+    let o = opts();
     // Measured first, before RT starts: a starting RT keeps both cores busy for seconds.
     let tq = FakeThreatQ::start();
     let result = cold_start(&o, &tq).and_then(|_| {

@@ -19,10 +19,7 @@ fn with_rt(_tq: &FakeThreatQ) -> Setup {
             ..RtOptions::default()
         })
     });
-    Setup {
-        env: vec![("TQ_CONNECTOR_RT_HOST".into(), rt.url())],
-        keep: Vec::new(),
-    }
+    Setup::default().set("TQ_CONNECTOR_RT_HOST", rt.url())
 }
 
 tq_testkit::contract_tests!(

@@ -10,6 +10,7 @@ use tq_common::http::{Http, HttpSettings};
 use tq_common::Secret;
 use tq_rt_sync::rt::customfields::is_multiple;
 use tq_rt_sync::rt::{NewTicket, RtClient};
+use tq_testkit::files::assert_files_in;
 use tq_testkit::rigs::rt::{extension_dir, generated_path, Rt, RtOptions, QUEUE_INCIDENTS, ROOT};
 use tq_testkit::rigs::TempDir;
 
@@ -72,20 +73,17 @@ fn makefile_install_and_initdb_give_a_working_extension() {
     let local_plugins = generated_path("LocalPluginPath").expect("RT's LocalPluginPath");
     let plugin_root = dest.join(local_plugins.strip_prefix("/").expect("absolute"));
     let installed = plugin_root.join("RT-Extension-ThreatQ");
-    for f in [
-        "lib/RT/Extension/ThreatQ.pm",
-        "lib/RT/Action/SyncThreatQEvent.pm",
-        "etc/initialdata",
-        "html/Callbacks/RT-Extension-ThreatQ/Elements/Tabs/Privileged",
-        "html/Ticket/ThreatQSync.html",
-        "html/Admin/Tools/ThreatQ.html",
-    ] {
-        assert!(
-            installed.join(f).is_file(),
-            "{f} not installed in {}",
-            installed.display()
-        );
-    }
+    assert_files_in(
+        &installed,
+        &[
+            "lib/RT/Extension/ThreatQ.pm",
+            "lib/RT/Action/SyncThreatQEvent.pm",
+            "etc/initialdata",
+            "html/Callbacks/RT-Extension-ThreatQ/Elements/Tabs/Privileged",
+            "html/Ticket/ThreatQSync.html",
+            "html/Admin/Tools/ThreatQ.html",
+        ],
+    );
     assert!(
         !dest.join("none").exists() && !src.join("none").exists(),
         "man pages went to ./none"

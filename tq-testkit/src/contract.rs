@@ -26,6 +26,13 @@ use crate::threatq::FakeThreatQ;
 
 /// What a connector needs besides FakeThreatQ for `--check` to pass (e.g. a fake CTR):
 /// extra settings, and whatever must stay alive while the binary runs.
+///
+/// ```ignore
+/// Setup::default()
+///     .set("TQ_CONNECTOR_API_URL", ctr.url())
+///     .keep(ctr)
+/// ```
+#[derive(Default)]
 pub struct Setup {
     /// Extra settings as first-run variables (`TQ_CONNECTOR_...`, standard style) or
     /// `section.key` pairs (shared-file style); they override the defaults.
@@ -34,15 +41,27 @@ pub struct Setup {
     pub keep: Vec<Box<dyn std::any::Any>>,
 }
 
+impl Setup {
+    /// One more setting: a first-run variable (`TQ_CONNECTOR_API_URL`, standard style) or a
+    /// `section.key` (shared-file style).
+    pub fn set(mut self, name: &str, value: impl Into<String>) -> Setup {
+        self.env.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Keeps `x` (a fake server, a rig) alive until the test ends.
+    pub fn keep(mut self, x: impl std::any::Any) -> Setup {
+        self.keep.push(Box::new(x));
+        self
+    }
+}
+
 /// Builds a [`Setup`] next to a started FakeThreatQ.
 pub type SetupFn = fn(&FakeThreatQ) -> Setup;
 
 /// No other system: the static `extra` settings are all a connector needs.
 pub fn no_setup(_: &FakeThreatQ) -> Setup {
-    Setup {
-        env: Vec::new(),
-        keep: Vec::new(),
-    }
+    Setup::default()
 }
 
 /// A config file the connector shares with other programs (resilient-circuits' app.config).
@@ -646,9 +665,7 @@ pub fn legacy_and_long_flags_agree(p: &Profile) {
     assert!(log_b.contains(info), "{log_b}");
     // Log files hold threat data and host names: created 0640 or tighter.
     for bin in [&a, &b] {
-        let log = bin.log_dir().join(format!("{}.log", bin.name()));
-        let mode = fs::metadata(&log).expect("log").permissions().mode() & 0o777;
-        assert_eq!(mode & !0o640, 0, "{} has mode {mode:o}", log.display());
+        assert_log_mode(&bin.log_dir().join(format!("{}.log", bin.name())));
     }
     // Verbosity 3 is debug: the HTTP attempts of --check are logged (2 would hide them).
     for (flags, log) in [("-v3", &log_a), ("--verbosity 3", &log_b)] {
@@ -657,6 +674,35 @@ pub fn legacy_and_long_flags_agree(p: &Profile) {
             "{flags} logged no debug line:\n{log}"
         );
     }
+}
+
+/// A first run's promise: it printed `Connector configured. Set information in <ini>` and
+/// wrote `ini` readable by its owner only (0600: it holds the password).
+pub fn assert_configured(out: &Output, ini: &Path) {
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "Connector configured. Set information in {}",
+            ini.display()
+        )),
+        "{}",
+        text(out)
+    );
+    let mode = fs::metadata(ini)
+        .unwrap_or_else(|e| panic!("no config file {}: {e}", ini.display()))
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{} has mode {mode:o}", ini.display());
+}
+
+/// Log files hold threat data and host names: `log` exists, created 0640 or tighter.
+pub fn assert_log_mode(log: &Path) {
+    let mode = fs::metadata(log)
+        .unwrap_or_else(|e| panic!("no log file {}: {e}", log.display()))
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode & !0o640, 0, "{} has mode {mode:o}", log.display());
 }
 
 /// `-v 4` exits 2 with a message giving the accepted range.
@@ -711,20 +757,7 @@ pub fn first_run_from_env_writes_every_option(p: &Profile) {
     let ini = fs::read_to_string(&ini_path).expect("read");
     match p.style {
         Style::InstanceIni => {
-            assert!(
-                String::from_utf8_lossy(&out.stdout).contains(&format!(
-                    "Connector configured. Set information in {}",
-                    ini_path.display()
-                )),
-                "{}",
-                text(&out)
-            );
-            let mode = fs::metadata(&ini_path)
-                .expect("no config file")
-                .permissions()
-                .mode()
-                & 0o777;
-            assert_eq!(mode, 0o600, "config file mode {mode:o}");
+            assert_configured(&out, &ini_path);
             for (section, key) in declared_options(&b) {
                 let lines = section_lines(&ini, &section)
                     .unwrap_or_else(|| panic!("section [{section}] missing from {ini}"));

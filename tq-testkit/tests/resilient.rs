@@ -7,6 +7,7 @@ mod common;
 
 use common::{agent, json_of};
 use serde_json::{json, Value};
+use tq_testkit::json::strings;
 use tq_testkit::resilient::{ArtifactCreateForm, FakeResilient};
 
 /// How a test client authenticates.
@@ -521,12 +522,7 @@ fn customize_import_installs_once_and_membership_is_get_modify_put() {
     }
     assert_eq!(soar.imports_applied(), 2);
     let (_, actions) = c.get("/actions");
-    let names: Vec<&str> = actions["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = strings(&actions["entities"], "name");
     assert_eq!(
         names,
         ["Historical Sync", "Sync Indicator", "Sync Comment"],

@@ -103,8 +103,7 @@ fn integration_user_may_read_its_org_only() {
 #[test]
 fn soar_side_puts_actions_with_the_documented_headers() {
     let broker = ActiveMq::shared();
-    let dest = Destination::unique("fn_threatq");
-    let mut soar = broker.soar(&dest);
+    let (dest, mut soar) = broker.soar_on_new("fn_threatq");
     let msg = ActionMessage::sample_rule("artifact", 390);
     soar.send(&msg);
     let waiting = soar.waiting_actions();
@@ -142,9 +141,7 @@ fn own_broker_keeps_messages_across_kill_and_restart_on_the_same_ports() {
     );
     let (tls_port, plain_port, pid) = (broker.tls_port(), broker.plain_port(), broker.pid());
     let dest = Destination::unique("fn_threatq");
-    let msgs: Vec<ActionMessage> = (1..=3)
-        .map(|i| ActionMessage::sample_rule("note", i))
-        .collect();
+    let msgs = ActionMessage::sample_rules("note", 1..=3);
     broker.soar(&dest).send_all(&msgs);
     let before: Vec<String> = broker
         .soar(&dest)

@@ -7,15 +7,8 @@ use std::time::Duration;
 
 use common::{error_field, Tq};
 use serde_json::{json, Value};
+use tq_testkit::json::strings;
 use tq_testkit::threatq::{FakeThreatQ, NewIndicator};
-
-fn names(list: &Value, key: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v[key].as_str().unwrap_or_default().to_string())
-        .collect()
-}
 
 #[test]
 fn create_returns_a_list_with_existing_flag_and_accepts_names_or_ids() {
@@ -448,7 +441,7 @@ fn query_criteria_filters_sort_and_paging() {
     // Multi-key sort: type_name then -value.
     let (_, v) = c.post("/indicators/query?limit=3&sort=type_name,-value", json!({}));
     assert_eq!(
-        names(&v["data"], "value"),
+        strings(&v["data"], "value"),
         vec!["h27.example", "h24.example", "h21.example"]
     );
     // Unknown field or operator: 422.
@@ -529,9 +522,7 @@ fn value_in_query_answers_as_the_scan_does() {
 #[test]
 fn limit_is_capped_and_total_always_reported() {
     let tq = FakeThreatQ::builder().max_limit(7).start();
-    for i in 0..20 {
-        tq.add_indicator(&format!("10.0.0.{i}"), "IP Address", "Active");
-    }
+    tq.add_ip_indicators(0..20, "Active");
     let c = Tq::login(&tq);
     let (_, v) = c.get("/indicators?limit=500");
     assert_eq!(v["total"], 20);
@@ -569,7 +560,7 @@ fn lookups_by_name_and_id() {
     let c = Tq::login(&tq);
     let (_, v) = c.get("/indicator/statuses");
     assert_eq!(v["total"], 5);
-    assert!(names(&v["data"], "name").contains(&"Whitelisted".to_string()));
+    assert!(strings(&v["data"], "name").contains(&"Whitelisted"));
     let (_, v) = c.get("/indicator/statuses?name=Review");
     assert_eq!(v["total"], 1);
     let rid = v["data"][0]["id"].as_u64().unwrap();
@@ -587,8 +578,8 @@ fn lookups_by_name_and_id() {
     let (_, v) = c.get("/event/types");
     assert_eq!(v["total"], 14);
     let (_, v) = c.get("/attachments/types?is_parsable=Y");
-    assert!(names(&v["data"], "name").contains(&"Generic Text".to_string()));
-    assert!(!names(&v["data"], "name").contains(&"Malware Sample".to_string()));
+    assert!(strings(&v["data"], "name").contains(&"Generic Text"));
+    assert!(!strings(&v["data"], "name").contains(&"Malware Sample"));
     let (st, _) = c.get("/indicator/statuses/4242");
     assert_eq!(st, 404);
 }

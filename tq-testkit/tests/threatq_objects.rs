@@ -5,6 +5,7 @@ mod common;
 
 use common::{error_field, Tq};
 use serde_json::json;
+use tq_testkit::json::strings;
 use tq_testkit::threatq::FakeThreatQ;
 
 #[test]
@@ -394,12 +395,7 @@ fn quick_search_finds_across_collections() {
     let c = Tq::login(&tq);
     let (st, v) = c.get("/search?query=foo@example&limit=10");
     assert_eq!(st, 200);
-    let objs: Vec<&str> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["object"].as_str().unwrap())
-        .collect();
+    let objs = strings(&v["data"], "object");
     assert_eq!(objs, vec!["indicator", "adversary", "event"]);
     let (_, v) = c.get("/search?query=FOO&limit=1");
     assert_eq!(v["data"].as_array().unwrap().len(), 1);

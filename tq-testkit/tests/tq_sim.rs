@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tq_testkit::files::assert_files_in;
 
 fn spawn(extra: &[&str]) -> (Child, HashMap<String, Vec<String>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tq-sim"))
@@ -175,18 +176,15 @@ fn with_dxl_starts_a_broker_for_the_written_client_directories() {
     };
     let port: u16 = get("dxl_port").parse().unwrap();
     let cert_dir = std::path::PathBuf::from(get("dxl_cert_dir"));
-    for f in [
-        "dxlclient.config",
-        "ca-bundle.crt",
-        "client.crt",
-        "client.key",
-    ] {
-        assert!(
-            cert_dir.join(f).exists(),
-            "{f} missing in {}",
-            cert_dir.display()
-        );
-    }
+    assert_files_in(
+        &cert_dir,
+        &[
+            "dxlclient.config",
+            "ca-bundle.crt",
+            "client.crt",
+            "client.key",
+        ],
+    );
     let config = std::fs::read_to_string(cert_dir.join("dxlclient.config")).unwrap();
     assert!(
         config.contains(&format!(";{port};localhost;127.0.0.1")),

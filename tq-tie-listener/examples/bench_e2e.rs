@@ -18,12 +18,12 @@
 //! after the run. `TQ_BENCH_LATENCY_MS` adds latency to every
 //! request.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tq_testkit::bench::default_bin;
 use tq_testkit::certs::TestCa;
 use tq_testkit::procfs::Proc;
 use tq_testkit::rigs::dxl::{repchange_payload, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
@@ -163,12 +163,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let rate: Option<f64> = args.next().and_then(|a| a.parse().ok());
-    let exe = std::env::current_exe().expect("exe");
-    let bin: PathBuf = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("tq-tie-listener"))
-        .expect("target dir");
+    let bin = default_bin("tq-tie-listener");
     assert!(
         bin.exists(),
         "build the binary first: cargo build --release -p tq-tie-listener --bins"

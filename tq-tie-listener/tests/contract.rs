@@ -17,13 +17,10 @@ fn with_broker(tq: &FakeThreatQ) -> Setup {
         &[BrokerEntry::local(broker.port())],
         KeyForm::Pkcs8,
     );
-    Setup {
-        env: vec![(
-            "TQ_CONNECTOR_CERT_DIR".into(),
-            client.dir.display().to_string(),
-        )],
-        keep: vec![Box::new(broker), Box::new(client)],
-    }
+    Setup::default()
+        .set("TQ_CONNECTOR_CERT_DIR", client.dir.display().to_string())
+        .keep(broker)
+        .keep(client)
 }
 
 tq_testkit::contract_tests!(

@@ -1,22 +1,9 @@
 //! Random-bytes fuzz of the DXL decoder and the payload parser: no input makes them panic.
 //! A seeded PRNG keeps failures reproducible; the seed is printed on failure.
 
+use tq_testkit::fuzz::FuzzRng;
 use tq_tie_listener::dxl;
 use tq_tie_listener::repchange::RepChange;
-
-/// tq_common's splitmix64 with a fixed seed, and a bounded draw.
-struct Rng(tq_common::retry::Rng);
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(tq_common::retry::Rng::with_seed(seed))
-    }
-    fn next(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn sample() -> Vec<u8> {
     let out = tq_tie_listener::dxl::Outgoing {
@@ -46,10 +33,11 @@ enum Slot {
 
 /// Appends a random value for a slot: usually one of the encodings the decoder accepts for
 /// it (with random content), one time in twelve a random marker or random bytes instead.
-fn field(rng: &mut Rng, slot: Slot, out: &mut Vec<u8>) {
+fn field(rng: &mut FuzzRng, slot: Slot, out: &mut Vec<u8>) {
     if rng.below(12) == 0 {
-        out.push(MARKERS[rng.below(MARKERS.len())]);
-        out.extend((0..rng.below(4)).map(|_| rng.next() as u8));
+        out.push(rng.pick(&MARKERS));
+        let n = rng.below(4);
+        out.extend(rng.bytes(n));
         return;
     }
     match slot {
@@ -77,7 +65,7 @@ fn field(rng: &mut Rng, slot: Slot, out: &mut Vec<u8>) {
                 let any = rng.below(8) == 0;
                 out.extend((0..n).map(|_| {
                     if any {
-                        rng.next() as u8
+                        rng.byte()
                     } else {
                         b'a' + rng.below(26) as u8
                     }
@@ -99,7 +87,7 @@ fn field(rng: &mut Rng, slot: Slot, out: &mut Vec<u8>) {
 }
 
 /// A random message laid out like a DXL message of a random version and type.
-fn structured(rng: &mut Rng) -> Vec<u8> {
+fn structured(rng: &mut FuzzRng) -> Vec<u8> {
     use Slot::*;
     let version = rng.below(6);
     let mtype = rng.below(5);
@@ -130,17 +118,11 @@ fn structured(rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn random_bytes_never_panic() {
-    let seed = 0x5eed_0001;
-    let mut rng = Rng::new(seed);
+    let mut rng = FuzzRng::with_seed(0x5eed_0001);
+    let seed = rng.seed();
     let mut ok = 0usize;
-    for case in 0..100_000 {
-        let b: Vec<u8> = if case % 2 == 0 {
-            // Uniform random bytes.
-            let len = rng.below(128);
-            (0..len).map(|_| rng.next() as u8).collect()
-        } else {
-            structured(&mut rng)
-        };
+    // Uniform random bytes, and messages laid out like DXL's.
+    for b in rng.half_random(100_000, 128, &[], structured) {
         if let Ok(m) = dxl::decode(&b) {
             ok += 1;
             assert!(m.trailing <= b.len());
@@ -156,30 +138,13 @@ fn random_bytes_never_panic() {
 #[test]
 fn mutated_messages_never_panic() {
     let seed = 0x5eed_0002;
-    let mut rng = Rng::new(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     let base = sample();
     assert!(dxl::decode(&base).is_ok());
     let mut decoded = 0usize;
     let mut parsed = 0usize;
     for _ in 0..100_000 {
-        let mut b = base.clone();
-        match rng.below(4) {
-            0 => b.truncate(rng.below(base.len())),
-            1 => {
-                for _ in 0..1 + rng.below(4) {
-                    let i = rng.below(b.len());
-                    b[i] ^= 1 << rng.below(8);
-                }
-            }
-            2 => {
-                let i = rng.below(b.len());
-                b[i] = MARKERS[rng.below(MARKERS.len())];
-            }
-            _ => {
-                let i = rng.below(b.len());
-                b.insert(i, rng.next() as u8);
-            }
-        }
+        let b = rng.mutate(&base, &MARKERS);
         if let Ok(m) = dxl::decode(&b) {
             decoded += 1;
             assert!(m.trailing <= b.len());

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tq_common::service::Stop;
 use tq_testkit::certs::TestCa;
 use tq_testkit::epo::FakeEpo;
+use tq_testkit::files::assert_files_in;
 use tq_testkit::rigs::dxl::{self as rig, BrokerEntry, ClientDir, FileHashes, KeyForm, Rep};
 use tq_testkit::rigs::mosquitto::Mosquitto;
 use tq_testkit::rigs::TempDir;
@@ -613,14 +614,15 @@ fn provisioning_through_fake_epo_writes_the_files_and_connects() {
     l.start();
     l.wait_listening(1);
     let dxl = rig.dir.path().join("tq-tie-listener.dxl");
-    for f in [
-        "client.key",
-        "client.crt",
-        "ca-bundle.crt",
-        "dxlclient.config",
-    ] {
-        assert!(dxl.join(f).exists(), "{f} missing");
-    }
+    assert_files_in(
+        &dxl,
+        &[
+            "client.key",
+            "client.crt",
+            "ca-bundle.crt",
+            "dxlclient.config",
+        ],
+    );
     let mode = std::fs::metadata(dxl.join("client.key"))
         .expect("key")
         .permissions()

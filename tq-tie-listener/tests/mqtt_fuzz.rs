@@ -3,48 +3,38 @@
 //! what was encoded, and a stream of packets cut into random pieces splits into the same
 //! packets. A seeded generator keeps failures reproducible; the seed is in the messages.
 
-use tq_common::retry::Rng;
+use tq_testkit::fuzz::FuzzRng;
 use tq_tie_listener::mqtt::codec::{self, Inbound, QoS, Split};
 
-fn below(rng: &mut Rng, n: usize) -> usize {
-    (rng.next_u64() % n as u64) as usize
-}
-
-fn bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
-    (0..n).map(|_| rng.next_u64() as u8).collect()
-}
+/// The bytes a mutation puts in: smallest, largest and the sign-bit edges.
+const EDGES: [u8; 4] = [0x00, 0x7f, 0x80, 0xff];
 
 /// A valid inbound packet of a random kind with random content.
-fn valid_packet(rng: &mut Rng) -> Vec<u8> {
-    match below(rng, 5) {
-        0 => vec![0x20, 2, below(rng, 2) as u8, below(rng, 6) as u8],
+fn valid_packet(rng: &mut FuzzRng) -> Vec<u8> {
+    match rng.below(5) {
+        0 => vec![0x20, 2, rng.below(2) as u8, rng.below(6) as u8],
         1 => {
-            let n = 1 + below(rng, 4);
-            let mut p = vec![
-                0x90,
-                (2 + n) as u8,
-                rng.next_u64() as u8,
-                rng.next_u64() as u8,
-            ];
-            p.extend((0..n).map(|_| [0, 1, 2, 0x80][below(rng, 4)]));
+            let n = 1 + rng.below(4);
+            let mut p = vec![0x90, (2 + n) as u8, rng.byte(), rng.byte()];
+            p.extend((0..n).map(|_| rng.pick(&[0, 1, 2, 0x80])));
             p
         }
-        2 => vec![0x40, 2, rng.next_u64() as u8, rng.next_u64() as u8],
+        2 => vec![0x40, 2, rng.byte(), rng.byte()],
         3 => vec![0xd0, 0],
         _ => {
-            let topic: String = (0..below(rng, 60))
-                .map(|_| char::from(b'a' + below(rng, 26) as u8))
+            let topic: String = (0..rng.below(60))
+                .map(|_| char::from(b'a' + rng.below(26) as u8))
                 .collect();
-            let n = below(rng, 300);
-            let payload = bytes(rng, n);
-            let qos = if below(rng, 2) == 0 {
+            let n = rng.below(300);
+            let payload = rng.bytes(n);
+            let qos = if rng.below(2) == 0 {
                 QoS::AtMostOnce
             } else {
                 QoS::AtLeastOnce
             };
             let mut p = Vec::new();
             codec::encode_publish(&mut p, &topic, &payload, qos, rng.next_u64() as u16);
-            if below(rng, 4) == 0 {
+            if rng.below(4) == 0 {
                 p[0] |= 0x09; // dup and retain
             }
             p
@@ -70,23 +60,21 @@ fn check(b: &[u8]) -> bool {
     }
 }
 
+/// A plausible first byte (a packet type a server sends), a short length and random bytes.
+fn server_packet_head(rng: &mut FuzzRng) -> Vec<u8> {
+    let mut b = vec![rng.pick(&[0x20, 0x30, 0x32, 0x3b, 0x40, 0x90, 0xd0])];
+    let n = rng.below(40);
+    b.push(n as u8);
+    b.extend(rng.bytes(n));
+    b
+}
+
 #[test]
 fn random_bytes_never_panic() {
-    let seed = 0x6d71_7474_0001;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(0x6d71_7474_0001);
+    let seed = rng.seed();
     let mut ok = 0usize;
-    for case in 0..200_000 {
-        let b = if case % 2 == 0 {
-            let n = below(&mut rng, 64);
-            bytes(&mut rng, n)
-        } else {
-            // A plausible first byte (a packet type a server sends) and a short length.
-            let mut b = vec![[0x20, 0x30, 0x32, 0x3b, 0x40, 0x90, 0xd0][below(&mut rng, 7)]];
-            let n = below(&mut rng, 40);
-            b.push(n as u8);
-            b.extend(bytes(&mut rng, n));
-            b
-        };
+    for b in rng.half_random(200_000, 64, &[], server_packet_head) {
         if check(&b) {
             ok += 1;
         }
@@ -97,31 +85,15 @@ fn random_bytes_never_panic() {
 #[test]
 fn mutated_packets_never_panic() {
     let seed = 0x6d71_7474_0002;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     let (mut decoded, mut refused) = (0usize, 0usize);
     for _ in 0..100_000 {
-        let mut b = valid_packet(&mut rng);
+        let b = valid_packet(&mut rng);
         assert!(
             check(&b),
             "seed {seed:#x}: a valid packet was refused: {b:02x?}"
         );
-        match below(&mut rng, 4) {
-            0 => b.truncate(below(&mut rng, b.len())),
-            1 => {
-                for _ in 0..1 + below(&mut rng, 3) {
-                    let i = below(&mut rng, b.len());
-                    b[i] ^= 1 << below(&mut rng, 8);
-                }
-            }
-            2 => {
-                let i = below(&mut rng, b.len());
-                b[i] = [0x00, 0x7f, 0x80, 0xff][below(&mut rng, 4)];
-            }
-            _ => {
-                let i = below(&mut rng, b.len() + 1);
-                b.insert(i, rng.next_u64() as u8);
-            }
-        }
+        let b = rng.mutate(&b, &EDGES);
         if check(&b) {
             decoded += 1;
         } else {
@@ -137,15 +109,15 @@ fn mutated_packets_never_panic() {
 #[test]
 fn publish_round_trips() {
     let seed = 0x6d71_7474_0003;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     for _ in 0..3_000 {
-        let topic: String = (0..below(&mut rng, 200))
-            .map(|_| char::from_u32(0x20 + below(&mut rng, 0x2000) as u32).unwrap_or('x'))
+        let topic: String = (0..rng.below(200))
+            .map(|_| char::from_u32(0x20 + rng.below(0x2000) as u32).unwrap_or('x'))
             .collect();
         // Mostly short, sometimes past the one- and two-byte remaining lengths.
-        let n = below(&mut rng, 70_000).min(below(&mut rng, 70_000));
-        let payload = bytes(&mut rng, n);
-        let (qos, pid) = if below(&mut rng, 2) == 0 {
+        let n = rng.below(70_000).min(rng.below(70_000));
+        let payload = rng.bytes(n);
+        let (qos, pid) = if rng.below(2) == 0 {
             (QoS::AtMostOnce, 0)
         } else {
             (QoS::AtLeastOnce, rng.next_u64() as u16)
@@ -168,9 +140,9 @@ fn publish_round_trips() {
 #[test]
 fn a_stream_cut_anywhere_splits_into_the_same_packets() {
     let seed = 0x6d71_7474_0004;
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = FuzzRng::with_seed(seed);
     for _ in 0..300 {
-        let packets: Vec<Vec<u8>> = (0..1 + below(&mut rng, 40))
+        let packets: Vec<Vec<u8>> = (0..1 + rng.below(40))
             .map(|_| valid_packet(&mut rng))
             .collect();
         let stream: Vec<u8> = packets.concat();
@@ -179,7 +151,7 @@ fn a_stream_cut_anywhere_splits_into_the_same_packets() {
         let mut got: Vec<Vec<u8>> = Vec::new();
         let mut at = 0;
         while at < stream.len() {
-            let n = 1 + below(&mut rng, 50);
+            let n = 1 + rng.below(50);
             let end = (at + n).min(stream.len());
             buf.extend_from_slice(&stream[at..end]);
             at = end;

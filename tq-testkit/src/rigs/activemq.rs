@@ -307,6 +307,14 @@ impl ActiveMq {
         Soar::connect(self, dest)
     }
 
+    /// A destination of the test's own ([`Destination::unique`]`(prefix)`, so tests sharing a
+    /// broker keep apart) and its SOAR-side client.
+    pub fn soar_on_new(&self, prefix: &str) -> (Destination, Soar) {
+        let dest = Destination::unique(prefix);
+        let soar = self.soar(&dest);
+        (dest, soar)
+    }
+
     // ---- stop and start ----
 
     /// Stops the broker gracefully (SIGTERM; it closes every connection) and keeps its data.

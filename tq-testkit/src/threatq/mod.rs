@@ -617,6 +617,18 @@ impl FakeThreatQ {
         self.add_indicator_with(NewIndicator::new(value, type_name).status(status_name))
     }
 
+    /// Adds one `IP Address` indicator with `status_name` for each `k` in `range`, the value
+    /// 10.0.0.0 + k (10.0.0.5 for 5, 10.0.1.0 for 256): enough rows to page through; returns
+    /// their ids in order.
+    pub fn add_ip_indicators(&self, range: std::ops::Range<u32>, status_name: &str) -> Vec<u64> {
+        range
+            .map(|k| {
+                let ip = std::net::Ipv4Addr::from(0x0a00_0000 + k);
+                self.add_indicator(&ip.to_string(), "IP Address", status_name)
+            })
+            .collect()
+    }
+
     /// Adds an indicator with sources, attributes, tags...; returns its id.
     pub fn add_indicator_with(&self, ind: NewIndicator) -> u64 {
         let mut st = self.st();

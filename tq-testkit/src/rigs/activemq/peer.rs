@@ -8,10 +8,9 @@
 //! header values escaped (`\\`, `\n`, `\r`, `\c`) on both ways.
 //!
 //! ```no_run
-//! use tq_testkit::rigs::activemq::{ActiveMq, ActionMessage, Destination};
+//! use tq_testkit::rigs::activemq::{ActiveMq, ActionMessage};
 //! let broker = ActiveMq::shared();
-//! let dest = Destination::unique("fn_threatq");
-//! let mut soar = broker.soar(&dest);
+//! let (dest, mut soar) = broker.soar_on_new("fn_threatq");
 //! let msg = ActionMessage::sample_rule("artifact", 390);
 //! soar.send(&msg);
 //! // ... run the app subscribed to dest.actions() ...
@@ -101,6 +100,19 @@ impl ActionMessage {
     /// `note`, `task`, `attachment`) as a message.
     pub fn sample_rule(kind: &str, invocation_id: u64) -> ActionMessage {
         ActionMessage::rule(&samples::action(kind), invocation_id)
+    }
+
+    /// One [`sample_rule`](Self::sample_rule) of `kind` per invocation id: `sample_rules("note",
+    /// 1..=3)` is three note rules with the correlation ids `invid:1` to `invid:3`.
+    pub fn sample_rules(
+        kind: &str,
+        invocation_ids: impl IntoIterator<Item = u64>,
+    ) -> Vec<ActionMessage> {
+        let body = samples::action(kind);
+        invocation_ids
+            .into_iter()
+            .map(|id| ActionMessage::rule(&body, id))
+            .collect()
     }
 
     /// The function sample `samples/resilient-function-message.json` as a message.
