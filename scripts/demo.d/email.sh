@@ -6,6 +6,7 @@
 # Sourced by scripts/demo ($bin, $etc, $work, $root, $sim_pid, $smtp_port, val() are set).
 if [ -z "$smtp_port" ]; then
   say "tq-email-alerts: skipped (no SMTP sink: python3-aiosmtpd comes from scripts/rigs/install)"
+  report "skipped: no SMTP sink"
   return 0
 fi
 mails() { ls "$work/mail/new" 2>/dev/null | wc -l; }
@@ -23,7 +24,10 @@ echo "\$ tq-email-alerts -c $etc -ll stdout -v 2"
 echo
 echo "What the SMTP server received ($(mails) mails, one connection):"
 python3 "$root/scripts/demo.d/show_mail.py" "$work/mail"
+sent=$(mails)
 
 say "tq-email-alerts: a third run (nothing changed, nothing sent)"
 "$bin/tq-email-alerts" -c "$etc" -ll stdout -v 2
 echo "mails in the sink: $(mails)"
+report "watched Ann Analyst's watchlist and the data collection \"Phishing Watch\" in ThreatQ;"
+report "mailed tq-sim's changes: $sent mails over one SMTP connection; the run after sent $(($(mails) - sent))"

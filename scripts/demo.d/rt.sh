@@ -4,6 +4,7 @@
 # with nothing to do. Sourced by scripts/demo ($bin, $etc, $logs, $work, val() are set there).
 if [ -z "$(val rt_url)" ]; then
   say "tq-rt-sync: skipped: Request Tracker is not installed (scripts/rigs/install adds it: Debian's request-tracker5 with SQLite)"
+  report "skipped: Request Tracker is not installed (scripts/rigs/install adds it)"
 else
   rt_url=$(val rt_url)
   jar=$work/rt.cookies
@@ -48,13 +49,16 @@ else
     env "${tq_env[@]}" python3 "$root/scripts/demo.d/show_rt_event.py" "$ticket" | grep -q "comment " && break
     sleep 0.2
   done
-  env "${tq_env[@]}" python3 "$root/scripts/demo.d/show_rt_event.py" "$ticket" | grep "comment " || true
+  env "${tq_env[@]}" python3 "$root/scripts/demo.d/show_rt_event.py" "$ticket" | grep -A3 "comment " || true
 
   say "tq-rt-sync cron: an analyst adds an attribute in ThreatQ; a cron run writes it back"
   env "${tq_env[@]}" python3 "$root/scripts/demo.d/show_rt_event.py" "$ticket" --add-attribute Confidence High
   echo "\$ tq-rt-sync -c $etc -ll stdout -v 2"
   "$bin/tq-rt-sync" -c "$etc" -ll stdout -v 2
   rt_show "$ticket" | grep "ThreatQ Attributes"
+  event=$(rt_show "$ticket" | sed -n 's|.*ThreatQ Link}: .*/events/\([0-9]*\)/details.*|\1|p')
+  report "RT ticket $ticket (queue Incidents) became ThreatQ event ${event:-?} through RT's scrip, with its"
+  report "indicators, adversary, campaign and tags; a comment followed; the cron mode wrote back an attribute"
   say "tq-rt-sync cron: a second run (nothing changed: one RT request, no login, nothing written)"
   "$bin/tq-rt-sync" -c "$etc" -ll stdout -v 2
 fi

@@ -44,7 +44,10 @@ def main():
     if e.get("tags"):
         print(f"    tags       {', '.join(t['name'] for t in e['tags'])}")
     for c in e.get("comments", []):
-        print(f"    comment    {c['value'].splitlines()[0]}")
+        lines = [l for l in c["value"].splitlines() if l.strip()]
+        print(f"    comment    {lines[0] if lines else ''}")
+        for l in lines[1:4]:
+            print(f"               {l}")
 
 
 if __name__ == "__main__":

@@ -416,23 +416,44 @@ pub fn run(
             );
         }
         Some(export) => {
+            // (what, installed now, how many the asked-for parts hold)
             let summary = [
                 (
                     "message destination",
                     names_of(&export, "message_destinations", "programmatic_name"),
+                    usize::from(defs),
                 ),
-                ("function", names_of(&export, "functions", "name")),
-                ("field", names_of(&export, "fields", "name")),
-                ("rule", names_of(&export, "actions", "name")),
+                (
+                    "function",
+                    names_of(&export, "functions", "name"),
+                    if defs { functions::ALL.len() } else { 0 },
+                ),
+                (
+                    "field",
+                    names_of(&export, "fields", "name"),
+                    if defs { all_fields().len() } else { 0 },
+                ),
+                (
+                    "rule",
+                    names_of(&export, "actions", "name"),
+                    if rules_too { rules::ALL.len() } else { 0 },
+                ),
             ];
             let messages = soar.import(&export)?;
-            for (what, list) in summary {
+            for (what, list, asked) in summary {
                 if !list.is_empty() {
                     let _ = writeln!(
                         out,
                         "Installed {} {what}(s): {}",
                         list.len(),
                         list.join(", ")
+                    );
+                }
+                if asked > list.len() {
+                    let _ = writeln!(
+                        out,
+                        "There already: {} {what}(s) of {asked}",
+                        asked - list.len()
                     );
                 }
             }

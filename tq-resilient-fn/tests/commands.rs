@@ -170,6 +170,7 @@ fn customize_with_an_api_key_completes_a_partial_install_and_adds_the_key() {
     assert!(o.status.success(), "{}", out(&o));
     let t = out(&o);
     assert!(t.contains("Installed 9 rule(s)"), "{t}");
+    assert!(t.contains("There already: 1 rule(s) of 10"), "{t}");
     assert!(!t.contains(&soar.api_key_secret()), "{t}");
     assert_eq!(soar.rules().len(), rules::ALL.len());
     let dest = soar.destination("fn_threatq").unwrap();
