@@ -16,7 +16,7 @@ tie_pid=$!
 for _ in $(seq 1 100); do grep -q 'listening:' "$work/tie.out" && break; sleep 0.1; done
 grep -q 'listening:' "$work/tie.out" || { echo "the listener did not subscribe:"; cat "$work/tie.out"; kill "$tie_pid"; exit 1; }
 echo "\$ .venv/bin/python dxl_publish.py < publish.json   # dxlclient 5.7.0.1, sends the two changes as DXL events"
-"$root/.venv/bin/python" "$root/tq-testkit/src/rigs/dxl_publish.py" <"$(val dxl_publish_spec)"
+"${TQ_VENV:-$root/.venv}/bin/python" "$root/tq-testkit/src/rigs/dxl_publish.py" <"$(val dxl_publish_spec)"
 # The listener writes a batch every second (or at 500 changes).
 sleep 2
 echo "\$ kill -TERM $tie_pid   # the listener flushes what is pending and exits 0"
