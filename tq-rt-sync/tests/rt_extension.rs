@@ -241,20 +241,6 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-/// The ids of the transactions that should start a sync: all but RT's mail records and the
-/// sync user's own.
-fn syncable_transactions(c: &RtClient, ticket: u64) -> BTreeSet<u64> {
-    c.transactions(ticket)
-        .expect("transactions")
-        .into_iter()
-        .filter(|t| {
-            !["EmailRecord", "CommentEmailRecord", "SystemError"].contains(&t.kind.as_str())
-        })
-        .filter(|t| t.creator != SYNC_USER.name)
-        .map(|t| t.id)
-        .collect()
-}
-
 #[test]
 fn create_runs_the_action_with_settings_on_stdin_only() {
     let _s = settings_shared();
@@ -358,7 +344,9 @@ fn each_transaction_starts_one_sync_of_its_type() {
 
     // Exactly one sync per transaction, and none for the mail records RT adds.
     std::thread::sleep(Duration::from_millis(500));
-    let want = syncable_transactions(&root, a);
+    let want: BTreeSet<u64> = common::syncable_transactions(&root, a)
+        .into_iter()
+        .collect();
     let got: Vec<u64> = calls(a).iter().filter_map(Call::transaction).collect();
     let got_set: BTreeSet<u64> = got.iter().copied().collect();
     assert_eq!(

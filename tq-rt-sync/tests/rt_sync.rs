@@ -145,20 +145,6 @@ fn result_lines(ticket: u64) -> BTreeMap<u64, String> {
     out
 }
 
-/// The transactions of a ticket the scrip syncs: all but RT's records and the sync user's.
-fn syncable(ticket: u64) -> Vec<u64> {
-    root()
-        .transactions(ticket)
-        .expect("transactions")
-        .into_iter()
-        .filter(|t| {
-            !["EmailRecord", "CommentEmailRecord", "SystemError"].contains(&t.kind.as_str())
-        })
-        .filter(|t| t.creator != SYNC_USER.name)
-        .map(|t| t.id)
-        .collect()
-}
-
 /// Waits (up to 60 s) until every sync the scrip started for these tickets has ended;
 /// returns RT's result lines.
 fn settle(tickets: &[u64]) -> Vec<String> {
@@ -168,7 +154,7 @@ fn settle(tickets: &[u64]) -> Vec<String> {
         let mut missing = Vec::new();
         for t in tickets {
             let done = result_lines(*t);
-            for txn in syncable(*t) {
+            for txn in common::syncable_transactions(&root(), *t) {
                 match done.get(&txn) {
                     Some(l) => lines.push(l.clone()),
                     None => missing.push((*t, txn)),

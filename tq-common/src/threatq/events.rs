@@ -60,14 +60,7 @@ impl ThreatQ {
     /// unknown type is an error listing the types that exist.
     pub fn create_event(&self, event: &EventCreate) -> Result<Event> {
         self.event_type_id(&event.kind)?;
-        let body = serde_json::to_value(event).unwrap_or(Value::Null);
-        let v = self.call(
-            Method::Post,
-            "events",
-            &[("with", EVENT_WITH.to_string())],
-            Some(body),
-        )?;
-        from_data(v, "events")
+        self.create_event_unchecked(event)
     }
 
     /// Creates an event without looking its type up first (`POST /api/events`): one request

@@ -6,7 +6,7 @@
 use tq_common::http::{Http, HttpSettings, Method, Request, Response, RetryPolicy};
 use tq_common::Secret;
 use tq_rt_sync::rt::RtClient;
-use tq_testkit::rigs::rt::{Rt, RtUser};
+use tq_testkit::rigs::rt::{Rt, RtUser, SYNC_USER};
 
 /// Plain HTTP with the tests' short retry backoff.
 pub fn http() -> Http {
@@ -94,4 +94,18 @@ impl Web {
             ),
         )
     }
+}
+
+/// The ids of a ticket's transactions that start a sync (the extension's scrip skips RT's
+/// mail records, system errors and the sync user's own transactions), oldest first.
+pub fn syncable_transactions(c: &RtClient, ticket: u64) -> Vec<u64> {
+    c.transactions(ticket)
+        .expect("transactions")
+        .into_iter()
+        .filter(|t| {
+            !["EmailRecord", "CommentEmailRecord", "SystemError"].contains(&t.kind.as_str())
+        })
+        .filter(|t| t.creator != SYNC_USER.name)
+        .map(|t| t.id)
+        .collect()
 }
